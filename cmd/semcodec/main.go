@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -39,7 +40,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(stderr, "semcodec:", err)
+	// Package errors already carry the "semcodec:" prefix; add it only when missing.
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "semcodec:") {
+		msg = "semcodec: " + msg
+	}
+	fmt.Fprintln(stderr, msg)
 	var in *inputError
 	if errors.As(err, &in) {
 		return exitBadInput
