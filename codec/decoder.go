@@ -1,0 +1,301 @@
+package codec
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"io"
+
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"semcodec/bitstream"
+	"semcodec/entropy"
+	"semcodec/fixedpoint"
+	"semcodec/imageio"
+)
+
+func init() {
+	image.RegisterFormat("smc", bitstream.Magic, decodeImage, decodeImageConfig)
+}
+
+func decodeImage(r io.Reader) (image.Image, error) {
+	d, err := Decode(r)
+	if err != nil {
+		return nil, err
+	}
+	return d.Image, nil
+}
+
+func decodeImageConfig(r io.Reader) (image.Config, error) {
+	c, err := DecodeConfig(r)
+	if err != nil {
+		return image.Config{}, err
+	}
+	return image.Config{ColorModel: color.RGBAModel, Width: c.Width, Height: c.Height}, nil
+}
+
+// Decode reads a .smc file with the embedded models and default settings.
+func Decode(r io.Reader) (*Decoded, error) { return (&Decoder{}).Decode(r) }
+
+// DecodeSegmentation reads only the header, the hyper segment and the
+// semantic segment of a .smc file and returns the label map, without running
+// the image synthesis. Nothing after the semantic segment is read from r.
+func DecodeSegmentation(r io.Reader) (*Labels, error) { return (&Decoder{}).DecodeSegmentation(r) }
+
+// DecodeConfig reads only the header of a .smc file.
+func DecodeConfig(r io.Reader) (Config, error) {
+	h, err := bitstream.ReadHeader(r)
+	if err != nil {
+		return Config{}, err
+	}
+	return configOf(h), nil
+}
+
+// Inspect reads a whole .smc file, checking every checksum but decoding
+// nothing, and returns its header and sizes.
+func Inspect(r io.Reader) (Info, error) {
+	f, err := bitstream.Read(r)
+	if err != nil {
+		return Info{}, err
+	}
+	info := Info{Config: configOf(f.Header), Bytes: f.EncodedSize(),
+		Segments: SegmentSizes{Hyper: len(f.Hyper), Semantic: len(f.Semantic), Image: len(f.Image)}}
+	info.BPP = float64(8*info.Bytes) / float64(f.Width*f.Height)
+	return info, nil
+}
+
+func configOf(h bitstream.Header) Config {
+	return Config{Width: h.Width, Height: h.Height, Model: h.ModelName, ModelID: h.ModelID,
+		Quality: int(h.Quality), LatentWidth: h.LatentWidth, LatentHeight: h.LatentHeight}
+}
+
+// Decode reads and decodes a .smc file.
+func (d *Decoder) Decode(r io.Reader) (*Decoded, error) {
+	st, err := d.start(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.readSemantic(); err != nil {
+		return nil, err
+	}
+	if err := st.readImage(); err != nil {
+		return nil, err
+	}
+	m, l := st.m, st.l
+	yImg, ySem := splitChannels(l.y, m.cfg.LatentChannels(), m.cfg.MImage)
+	args := []any{latentTensor(yImg, l.hy, l.wy, m.cfg.MImage)}
+	if m.cfg.Semantic {
+		args = append(args, latentTensor(ySem, l.hy, l.wy, m.cfg.MSemantic))
+	}
+	kind := graphImage
+	if d.NoEnhance {
+		kind = graphImagePlain
+	}
+	out, err := m.run(kind, l.padH, l.padW, args...)
+	if err != nil {
+		return nil, err
+	}
+	cfg := st.cfg
+	res := &Decoded{Config: cfg}
+	if res.Plain, err = toImage(out[0], l.padW, cfg.Width, cfg.Height); err != nil {
+		return nil, err
+	}
+	res.Image = res.Plain
+	if len(out) == 3 {
+		if res.Image, err = toImage(out[1], l.padW, cfg.Width, cfg.Height); err != nil {
+			return nil, err
+		}
+	}
+	if m.cfg.Semantic {
+		if res.Segmentation, err = m.toLabels(out[len(out)-1], l.padW, cfg); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// DecodeSegmentation reads the header, hyper and semantic segments of a
+// .smc file and decodes the label map alone.
+func (d *Decoder) DecodeSegmentation(r io.Reader) (*Labels, error) {
+	st, err := d.start(r)
+	if err != nil {
+		return nil, err
+	}
+	if !st.m.cfg.Semantic {
+		return nil, fmt.Errorf("%w: model %q has no semantic branch", ErrNoSegmentation, st.m.Name())
+	}
+	if err := st.readSemantic(); err != nil {
+		return nil, err
+	}
+	m, l := st.m, st.l
+	out, err := m.run(graphSegmentation, l.padH, l.padW, latentTensor(st.ySem, l.hy, l.wy, m.cfg.MSemantic))
+	if err != nil {
+		return nil, err
+	}
+	return m.toLabels(out[0], l.padW, st.cfg)
+}
+
+// decodeState carries a decode through its segments.
+type decodeState struct {
+	rd   *bitstream.Reader
+	m    *Model
+	cfg  Config
+	l    latents
+	idx  []int32 // Gaussian table index of every y element, HWC
+	ySem []int32
+}
+
+// start reads the header and the hyper segment, picks the model and derives
+// the latent's table indexes.
+func (d *Decoder) start(r io.Reader) (*decodeState, error) {
+	rd, err := bitstream.NewReader(r, nil)
+	if err != nil {
+		return nil, err
+	}
+	h := rd.Header()
+	st := &decodeState{rd: rd, cfg: configOf(h)}
+	limit := d.MaxPixels
+	if limit <= 0 {
+		limit = DefaultMaxPixels
+	}
+	if int64(h.Width)*int64(h.Height) > limit {
+		return nil, fmt.Errorf("%w: %dx%d exceeds the decoder's limit of %d pixels", ErrTooLarge, h.Width, h.Height, limit)
+	}
+	l := &st.l
+	l.padW, l.padH = padded(h.Width), padded(h.Height)
+	l.wy, l.hy, l.wz, l.hz = l.padW/16, l.padH/16, l.padW/64, l.padH/64
+	if h.LatentWidth != l.wy || h.LatentHeight != l.hy {
+		return nil, FormatError(fmt.Sprintf("latent grid %dx%d; a %dx%d image has %dx%d",
+			h.LatentWidth, h.LatentHeight, h.Width, h.Height, l.wy, l.hy))
+	}
+	if st.m, err = d.model(h); err != nil {
+		return nil, err
+	}
+	m := st.m
+	payload, err := nextSegment(rd, bitstream.SegmentHyper)
+	if err != nil {
+		return nil, err
+	}
+	nh := m.cfg.NHyper
+	zIdx := make([]int32, l.hz*l.wz*nh)
+	for i := range zIdx {
+		zIdx[i] = int32(i % nh)
+	}
+	sym, err := entropy.Decode(payload, zIdx, m.zTables)
+	if err != nil {
+		return nil, segmentError("hyper", err)
+	}
+	l.z = sym
+	for i, s := range sym {
+		// In int64 and clamped as the encoder clamps, so hostile symbols
+		// cannot overflow.
+		v := int64(s) + int64(m.zCenters[i%nh])
+		l.z[i] = int32(max(-fixedpoint.MaxInput, min(fixedpoint.MaxInput, v)))
+	}
+	scales, err := m.hyper.Scales(l.z, l.hz, l.wz)
+	if err != nil {
+		return nil, err
+	}
+	st.idx = fixedpoint.Indexes(scales, scales) // reuse the buffer
+	return st, nil
+}
+
+// readSemantic decodes the semantic segment (empty without a semantic latent).
+func (st *decodeState) readSemantic() error {
+	payload, err := nextSegment(st.rd, bitstream.SegmentSemantic)
+	if err != nil {
+		return err
+	}
+	m := st.m
+	if !m.cfg.CodesSemantic() {
+		if len(payload) != 0 {
+			return FormatError("semantic segment present for a model without a semantic latent")
+		}
+		return nil
+	}
+	_, semIdx := splitChannels(st.idx, m.cfg.LatentChannels(), m.cfg.MImage)
+	if st.ySem, err = entropy.Decode(payload, semIdx, entropy.GaussianTables()); err != nil {
+		return segmentError("semantic", err)
+	}
+	return nil
+}
+
+// readImage decodes the image segment and assembles the whole latent.
+func (st *decodeState) readImage() error {
+	payload, err := nextSegment(st.rd, bitstream.SegmentImage)
+	if err != nil {
+		return err
+	}
+	m := st.m
+	imgIdx, _ := splitChannels(st.idx, m.cfg.LatentChannels(), m.cfg.MImage)
+	yImg, err := entropy.Decode(payload, imgIdx, entropy.GaussianTables())
+	if err != nil {
+		return segmentError("image", err)
+	}
+	st.l.y = joinChannels(yImg, st.ySem, m.cfg.MImage, m.cfg.LatentChannels()-m.cfg.MImage)
+	return nil
+}
+
+func nextSegment(rd *bitstream.Reader, want bitstream.Segment) ([]byte, error) {
+	s, payload, err := rd.NextSegment()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("semcodec: compressed file ends before the %s segment: %w", want, io.ErrUnexpectedEOF)
+		}
+		return nil, err
+	}
+	if s != want {
+		return nil, FormatError(fmt.Sprintf("found the %s segment where the %s segment belongs", s, want))
+	}
+	return payload, nil
+}
+
+func segmentError(name string, err error) error {
+	return fmt.Errorf("semcodec: invalid compressed file: %s segment: %w", name, err)
+}
+
+// model finds the model a header names: among d.Models by ID, then in the
+// embedded family by quality (checking the ID).
+func (d *Decoder) model(h bitstream.Header) (*Model, error) {
+	id := h.ModelID
+	for _, m := range d.Models {
+		if m != nil && m.id == id {
+			return m, nil
+		}
+	}
+	if m, err := DefaultModel(int(h.Quality)); err == nil && m.id == id && m.Quality() == int(h.Quality) {
+		return m, nil
+	}
+	return nil, fmt.Errorf("%w: %q quality %d (model ID %x); pass it with --model", ErrUnknownModel, h.ModelName, h.Quality, id[:])
+}
+
+func latentTensor(v []int32, h, w, c int) *tensors.Tensor {
+	f := make([]float32, len(v))
+	for i, x := range v {
+		f[i] = float32(x)
+	}
+	return tensors.FromFlatDataAndDimensions(f, 1, h, w, c)
+}
+
+// toImage crops a [1,hp,wp,3] output to w×h and converts it to 8-bit RGB.
+func toImage(t *tensors.Tensor, wp, w, h int) (*image.RGBA, error) {
+	data, err := tensors.CopyFlatData[float32](t)
+	if err != nil {
+		return nil, err
+	}
+	return imageio.FromFloat32(cropHWC(data, wp, 3, w, h), w, h), nil
+}
+
+func (m *Model) toLabels(t *tensors.Tensor, wp int, cfg Config) (*Labels, error) {
+	data, err := tensors.CopyFlatData[int32](t)
+	if err != nil {
+		return nil, err
+	}
+	crop := cropHWC(data, wp, 1, cfg.Width, cfg.Height)
+	g := image.NewGray(image.Rect(0, 0, cfg.Width, cfg.Height))
+	for i, v := range crop {
+		g.Pix[i] = uint8(min(max(v, 0), 255))
+	}
+	return &Labels{Map: g, Classes: m.classes, Palette: m.palette, Config: cfg}, nil
+}

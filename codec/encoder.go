@@ -1,0 +1,207 @@
+package codec
+
+import (
+	"fmt"
+	"image"
+	"io"
+	"math"
+
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+
+	"semcodec/bitstream"
+	"semcodec/entropy"
+	"semcodec/fixedpoint"
+	"semcodec/imageio"
+)
+
+// maxLatent bounds the magnitude of a coded latent value. Real latents are
+// far smaller; the bound keeps every derived integer inside int32.
+const maxLatent = 1 << 30
+
+// Encode compresses img and writes the .smc file to w. Gray, paletted,
+// 16-bit and alpha images are converted to 8-bit RGB first (alpha composited
+// on white, as package imageio does). opts may be nil.
+func Encode(w io.Writer, img image.Image, opts *Options) error {
+	if opts == nil {
+		opts = &Options{}
+	}
+	m := opts.Model
+	if m == nil {
+		var err error
+		if m, err = DefaultModel(opts.Quality); err != nil {
+			return err
+		}
+	}
+	return m.Encode(w, img)
+}
+
+// Encode compresses img with this model and writes the .smc file to w.
+func (m *Model) Encode(w io.Writer, img image.Image) error {
+	f, err := m.encode(img)
+	if err != nil {
+		return err
+	}
+	return bitstream.Write(w, f)
+}
+
+// latents holds the rounded latents of one image.
+type latents struct {
+	y, z       []int32 // HWC: [hy, wy, M] and [hz, wz, NHyper]
+	hy, wy     int
+	hz, wz     int
+	padW, padH int
+}
+
+// analyse runs the analysis and hyper-analysis transforms and rounds their
+// outputs.
+func (m *Model) analyse(img image.Image) (*latents, error) {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if w < 1 || h < 1 {
+		return nil, ErrEmpty
+	}
+	if w > MaxDimension || h > MaxDimension {
+		return nil, fmt.Errorf("%w: %dx%d, limit %d per side", ErrTooLarge, w, h, MaxDimension)
+	}
+	l := &latents{padW: padded(w), padH: padded(h)}
+	l.wy, l.hy = l.padW/16, l.padH/16
+	l.wz, l.hz = l.padW/64, l.padH/64
+	x := padHWC(imageio.ToFloat32(imageio.ToRGB(img)), w, h, 3, l.padW, l.padH)
+	out, err := m.run(graphAnalysis, l.padH, l.padW, tensors.FromFlatDataAndDimensions(x, 1, l.padH, l.padW, 3))
+	if err != nil {
+		return nil, err
+	}
+	y, err := tensors.CopyFlatData[float32](out[0])
+	if err != nil {
+		return nil, err
+	}
+	z, err := tensors.CopyFlatData[float32](out[1])
+	if err != nil {
+		return nil, err
+	}
+	if len(y) != l.hy*l.wy*m.cfg.LatentChannels() || len(z) != l.hz*l.wz*m.cfg.NHyper {
+		return nil, fmt.Errorf("semcodec: analysis gave %d and %d latent values, want %d and %d",
+			len(y), len(z), l.hy*l.wy*m.cfg.LatentChannels(), l.hz*l.wz*m.cfg.NHyper)
+	}
+	l.y = roundLatent(y, maxLatent)
+	// z feeds the fixed-point hyper-synthesis, which represents |z| up to
+	// MaxInput: clamping here makes the coded z exactly what it uses.
+	l.z = roundLatent(z, fixedpoint.MaxInput)
+	return l, nil
+}
+
+// roundLatent rounds half up, floor(v+½), exactly (in float64), clamps to
+// ±limit, and maps NaN to 0.
+func roundLatent(v []float32, limit int32) []int32 {
+	q := make([]int32, len(v))
+	for i, f := range v {
+		r := math.Floor(float64(f) + 0.5)
+		switch {
+		case r != r:
+			q[i] = 0
+		case r > float64(limit):
+			q[i] = limit
+		case r < -float64(limit):
+			q[i] = -limit
+		default:
+			q[i] = int32(r)
+		}
+	}
+	return q
+}
+
+func (m *Model) encode(img image.Image) (*bitstream.File, error) {
+	l, err := m.analyse(img)
+	if err != nil {
+		return nil, err
+	}
+	f := &bitstream.File{Header: m.header(img.Bounds().Dx(), img.Bounds().Dy(), l.wy, l.hy)}
+
+	// Hyper-latent: channel c is coded relative to its center with table c.
+	nh := m.cfg.NHyper
+	sym := make([]int32, len(l.z))
+	idx := make([]int32, len(l.z))
+	for i, v := range l.z {
+		c := i % nh
+		sym[i] = v - m.zCenters[c]
+		idx[i] = int32(c)
+	}
+	if f.Hyper, err = entropy.Encode(sym, idx, m.zTables); err != nil {
+		return nil, err
+	}
+
+	// Latent: each element with the Gaussian table its fixed-point scale selects.
+	scales, err := m.hyper.Scales(l.z, l.hz, l.wz)
+	if err != nil {
+		return nil, err
+	}
+	yIdx := fixedpoint.Indexes(nil, scales)
+	gauss := entropy.GaussianTables()
+	img0, sem0 := splitChannels(l.y, m.cfg.LatentChannels(), m.cfg.MImage)
+	imgIdx, semIdx := splitChannels(yIdx, m.cfg.LatentChannels(), m.cfg.MImage)
+	if f.Image, err = entropy.Encode(img0, imgIdx, gauss); err != nil {
+		return nil, err
+	}
+	if len(sem0) > 0 {
+		if f.Semantic, err = entropy.Encode(sem0, semIdx, gauss); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+func (m *Model) header(w, h, wy, hy int) bitstream.Header {
+	return bitstream.Header{
+		ModelName: m.Name(), ModelID: m.id, Quality: uint8(m.Quality()),
+		Width: w, Height: h, LatentWidth: wy, LatentHeight: hy,
+	}
+}
+
+// splitChannels splits HWC data with c channels into channels [0, k) and
+// [k, c), each still HWC.
+func splitChannels(v []int32, c, k int) (first, rest []int32) {
+	n := len(v) / c
+	first = make([]int32, 0, n*k)
+	rest = make([]int32, 0, n*(c-k))
+	for p := range n {
+		first = append(first, v[p*c:p*c+k]...)
+		rest = append(rest, v[p*c+k:(p+1)*c]...)
+	}
+	return first, rest
+}
+
+// joinChannels is the inverse of splitChannels.
+func joinChannels(first, rest []int32, k, r int) []int32 {
+	n := len(first) / max(k, 1)
+	v := make([]int32, 0, n*(k+r))
+	for p := range n {
+		v = append(v, first[p*k:(p+1)*k]...)
+		v = append(v, rest[p*r:(p+1)*r]...)
+	}
+	return v
+}
+
+// EstimateBits returns the network's own estimate of the coded size of img in
+// bits: −Σ log2 of the likelihoods of ŷ and ẑ, as training measures the rate.
+// The real file is within a few percent of it (plus the header).
+func (m *Model) EstimateBits(img image.Image) (float64, error) {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if w < 1 || h < 1 {
+		return 0, ErrEmpty
+	}
+	if w > MaxDimension || h > MaxDimension {
+		return 0, fmt.Errorf("%w: %dx%d, limit %d per side", ErrTooLarge, w, h, MaxDimension)
+	}
+	pw, ph := padded(w), padded(h)
+	x := padHWC(imageio.ToFloat32(imageio.ToRGB(img)), w, h, 3, pw, ph)
+	out, err := m.run(graphEstimate, ph, pw, tensors.FromFlatDataAndDimensions(x, 1, ph, pw, 3))
+	if err != nil {
+		return 0, err
+	}
+	bpp, err := tensors.CopyFlatData[float32](out[0])
+	if err != nil {
+		return 0, err
+	}
+	return float64(bpp[0]) * float64(pw*ph), nil
+}

@@ -1,0 +1,326 @@
+package codec
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"image/color"
+	"math"
+	"strings"
+	"sync"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/gomlx/pkg/ml/context"
+
+	"semcodec/backend"
+	"semcodec/entropy"
+	"semcodec/fixedpoint"
+	"semcodec/imageio"
+	"semcodec/model"
+	"semcodec/weights"
+)
+
+// Names of the frozen entropy tensors in a model file (written by Export).
+const (
+	// TensorZTables holds the hyper-latent's quantized CDFs, one per channel,
+	// serialized by entropy.Tables.MarshalBinary (U8).
+	TensorZTables = "entropy/z_tables"
+	// TensorZCenters holds the integer each channel's symbols are coded
+	// relative to, round(median) (I32 [NHyper]).
+	TensorZCenters = "entropy/z_centers"
+	// frozenPrefix marks tensors that are not network variables.
+	frozenPrefix = "entropy/"
+)
+
+// Model is a loaded model: the network's weights in a GoMLX context, its
+// fixed-point hyper-synthesis and its frozen entropy tables. It is safe for
+// concurrent use.
+type Model struct {
+	file     *weights.File
+	id       weights.ID
+	cfg      model.Config
+	classes  []string
+	palette  color.Palette
+	hyper    *fixedpoint.HyperSynthesis
+	zTables  *entropy.Tables
+	zCenters []int32
+
+	ctx   *context.Context
+	execs execCache
+	// be, when set, replaces the shared backend (tests compare backends).
+	be backends.Backend
+}
+
+// LoadModel reads a model file (.smw).
+func LoadModel(path string) (*Model, error) {
+	f, err := weights.Read(path)
+	if err != nil {
+		return nil, err
+	}
+	return NewModel(f)
+}
+
+// ParseModel loads a model from the bytes of a model file, e.g. a go:embed
+// variable. data must not be modified afterwards.
+func ParseModel(data []byte) (*Model, error) {
+	f, err := weights.Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	return NewModel(f)
+}
+
+// NewModel prepares a parsed model file for coding: it checks the
+// configuration, quantizes the hyper-synthesis, loads the entropy tables and
+// puts the network's variables in a GoMLX context.
+func NewModel(f *weights.File) (*Model, error) {
+	m := &Model{file: f}
+	var err error
+	if m.id, err = f.ID(); err != nil {
+		return nil, err
+	}
+	if len(f.Meta.Config) == 0 {
+		return nil, weights.FormatError("no model configuration in the metadata")
+	}
+	if err := json.Unmarshal(f.Meta.Config, &m.cfg); err != nil {
+		return nil, weights.FormatError("model configuration: " + err.Error())
+	}
+	if err := m.cfg.Codable(); err != nil {
+		return nil, err
+	}
+	if f.Meta.Quality < 1 || f.Meta.Quality > math.MaxUint8 {
+		return nil, weights.FormatError(fmt.Sprintf("quality %d outside 1..255", f.Meta.Quality))
+	}
+	if len(f.Meta.Model) > 255 {
+		return nil, weights.FormatError("model name longer than 255 bytes")
+	}
+	if m.hyper, err = fixedpoint.Load(f, model.ScopeHyperSynthesis); err != nil {
+		return nil, err
+	}
+	if m.hyper.InputChannels() != m.cfg.NHyper || m.hyper.OutputChannels() != m.cfg.LatentChannels() {
+		return nil, weights.FormatError(fmt.Sprintf("hyper-synthesis maps %d to %d channels; the configuration says %d to %d",
+			m.hyper.InputChannels(), m.hyper.OutputChannels(), m.cfg.NHyper, m.cfg.LatentChannels()))
+	}
+	if err := m.loadZTables(); err != nil {
+		return nil, err
+	}
+	m.classes, m.palette = classesAndPalette(f.Meta, m.cfg.Classes)
+	if m.ctx, err = variablesContext(f); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *Model) loadZTables() error {
+	t, err := m.file.Tensor(TensorZTables)
+	if err != nil {
+		return err
+	}
+	if t.DType != weights.U8 {
+		return weights.FormatError(TensorZTables + " is not U8")
+	}
+	if m.zTables, err = entropy.UnmarshalTables(t.Data); err != nil {
+		return err
+	}
+	c, err := m.file.Tensor(TensorZCenters)
+	if err != nil {
+		return err
+	}
+	if !c.HasShape(m.cfg.NHyper) {
+		return weights.FormatError(fmt.Sprintf("%s has shape %v, want [%d]", TensorZCenters, c.Shape, m.cfg.NHyper))
+	}
+	if m.zCenters, err = c.Int32(); err != nil {
+		return err
+	}
+	if m.zTables.Len() != m.cfg.NHyper {
+		return weights.FormatError(fmt.Sprintf("%d hyper-latent tables for %d channels", m.zTables.Len(), m.cfg.NHyper))
+	}
+	return nil
+}
+
+// classesAndPalette returns the metadata's class names and palette, filling
+// in defaults for the well-known class counts.
+func classesAndPalette(meta weights.Metadata, k int) ([]string, color.Palette) {
+	classes := meta.Classes
+	if len(classes) != k {
+		switch k {
+		case len(imageio.CamVidClasses):
+			classes = imageio.CamVidClasses
+		case len(imageio.CityscapesClasses):
+			classes = imageio.CityscapesClasses
+		default:
+			classes = make([]string, k)
+			for i := range classes {
+				classes[i] = fmt.Sprintf("class%d", i)
+			}
+		}
+	}
+	var palette color.Palette
+	if len(meta.Palette) >= k {
+		for _, c := range meta.Palette[:k] {
+			palette = append(palette, c)
+		}
+	} else {
+		switch k {
+		case len(imageio.CamVidClasses):
+			palette = imageio.CamVidPalette[:k:k]
+		case len(imageio.CityscapesClasses):
+			palette = imageio.CityscapesPalette[:k:k]
+		default:
+			for i := range k { // evenly spread grays
+				v := uint8(i * 255 / max(k-1, 1))
+				palette = append(palette, color.RGBA{v, v, v, 255})
+			}
+		}
+	}
+	return classes, palette
+}
+
+// variablesContext puts every network tensor of f into a new context: the
+// tensor "a/b/name" becomes variable "name" in scope "/a/b".
+func variablesContext(f *weights.File) (*context.Context, error) {
+	ctx := context.New()
+	for _, name := range f.Names() {
+		if strings.HasPrefix(name, frozenPrefix) {
+			continue
+		}
+		t, _ := f.Tensor(name)
+		i := strings.LastIndexByte(name, '/')
+		if i <= 0 || i == len(name)-1 {
+			return nil, weights.FormatError(fmt.Sprintf("tensor name %q has no scope", name))
+		}
+		var value *tensors.Tensor
+		switch t.DType {
+		case weights.F32, weights.F16:
+			v, err := t.Float32()
+			if err != nil {
+				return nil, err
+			}
+			value = tensors.FromFlatDataAndDimensions(v, t.Shape...)
+		case weights.I32:
+			v, err := t.Int32()
+			if err != nil {
+				return nil, err
+			}
+			value = tensors.FromFlatDataAndDimensions(v, t.Shape...)
+		default:
+			return nil, weights.FormatError(fmt.Sprintf("tensor %q has dtype %v, not a variable type", name, t.DType))
+		}
+		if err := setVariable(ctx.InAbsPath("/"+name[:i]), name[i+1:], value); err != nil {
+			return nil, err
+		}
+	}
+	return ctx, nil
+}
+
+// setVariable creates a variable, turning GoMLX's panics (e.g. a duplicate
+// name) into errors.
+func setVariable(ctx *context.Context, name string, value *tensors.Tensor) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = weights.FormatError(fmt.Sprintf("variable %s/%s: %v", ctx.Scope(), name, r))
+		}
+	}()
+	ctx.VariableWithValue(name, value)
+	return nil
+}
+
+// Name returns the model name.
+func (m *Model) Name() string { return m.file.Meta.Model }
+
+// ID returns the model ID written into bitstream headers.
+func (m *Model) ID() weights.ID { return m.id }
+
+// Quality returns the model's quality index.
+func (m *Model) Quality() int { return m.file.Meta.Quality }
+
+// Lambda returns the rate-distortion trade-off the model was trained with.
+func (m *Model) Lambda() float64 { return m.file.Meta.Lambda }
+
+// Config returns the network configuration.
+func (m *Model) Config() model.Config { return m.cfg }
+
+// Classes returns the semantic class names, in label order.
+func (m *Model) Classes() []string { return m.classes }
+
+// Palette returns a display colour per class.
+func (m *Model) Palette() color.Palette { return m.palette }
+
+// File returns the underlying model file.
+func (m *Model) File() *weights.File { return m.file }
+
+// Embedded default models: every models/*.smw file, one per quality level.
+//
+//go:embed models
+var embedded embed.FS
+
+var (
+	defaultFamily = sync.OnceValues(func() (*weights.Family, error) {
+		return weights.LoadFamily(embedded, "models/*"+weights.Extension)
+	})
+	defaultModels sync.Map // quality -> *defaultEntry
+)
+
+type defaultEntry struct {
+	once sync.Once
+	m    *Model
+	err  error
+}
+
+// DefaultQualities returns the quality levels of the embedded model family,
+// in increasing order (none when no model is embedded).
+func DefaultQualities() []int {
+	fam, err := defaultFamily()
+	if err != nil {
+		return nil
+	}
+	return fam.Qualities()
+}
+
+// DefaultModel returns the embedded model of the given quality level; 0 means
+// DefaultQuality or, if that level is absent, the nearest one.
+func DefaultModel(quality int) (*Model, error) {
+	fam, err := defaultFamily()
+	if err != nil {
+		return nil, fmt.Errorf("semcodec: embedded models: %w", err)
+	}
+	qs := fam.Qualities()
+	if len(qs) == 0 {
+		return nil, fmt.Errorf("%w: this build embeds no model; pass one (--model PATH)", ErrNoModel)
+	}
+	if quality == 0 {
+		quality = qs[0]
+		for _, q := range qs {
+			if abs(q-DefaultQuality) < abs(quality-DefaultQuality) {
+				quality = q
+			}
+		}
+	}
+	v, _ := defaultModels.LoadOrStore(quality, &defaultEntry{})
+	e := v.(*defaultEntry)
+	e.once.Do(func() {
+		f, err := fam.Quality(quality)
+		if err != nil {
+			e.err = fmt.Errorf("%w: %w", ErrNoModel, err)
+			return
+		}
+		e.m, e.err = NewModel(f)
+	})
+	return e.m, e.err
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// The backend is created once and shared by all models: one CPU backend
+// already uses every core.
+var sharedBackend = sync.OnceValues(func() (backends.Backend, error) { return backend.New() })
+
+func rgba8(r, g, b uint32) color.RGBA {
+	return color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 255}
+}

@@ -1,0 +1,36 @@
+package codec
+
+// padded returns v rounded up to a multiple of PadMultiple.
+func padded(v int) int { return (v + PadMultiple - 1) / PadMultiple * PadMultiple }
+
+// padHWC pads an h×w image with c channels (HWC) to hp×wp by repeating its
+// last row and column, as model.PadImage does in training: replicated edges
+// cost fewer bits than zeros.
+func padHWC(src []float32, w, h, c, wp, hp int) []float32 {
+	if w == wp && h == hp {
+		return src
+	}
+	dst := make([]float32, hp*wp*c)
+	for y := range hp {
+		sy := min(y, h-1)
+		row := dst[y*wp*c : (y+1)*wp*c]
+		copy(row, src[sy*w*c:(sy+1)*w*c])
+		last := src[(sy*w+w-1)*c : (sy*w+w)*c]
+		for x := w; x < wp; x++ {
+			copy(row[x*c:(x+1)*c], last)
+		}
+	}
+	return dst
+}
+
+// cropHWC keeps the top-left h×w of an hp×wp image with c channels.
+func cropHWC[T any](src []T, wp, c, w, h int) []T {
+	if w == wp {
+		return src[:h*w*c]
+	}
+	dst := make([]T, h*w*c)
+	for y := range h {
+		copy(dst[y*w*c:(y+1)*w*c], src[y*wp*c:(y*wp+w)*c])
+	}
+	return dst
+}

@@ -1,0 +1,48 @@
+package fixedpoint
+
+import (
+	"fmt"
+
+	"semcodec/entropy"
+	"semcodec/weights"
+)
+
+// Load builds the fixed-point hyper-synthesis from a model file, reading the
+// kernels "<scope>/{up1,up2,out}/weights" [3,3,in,out] and their "biases"
+// (scope is normally "hyper_synthesis"). F16 weights are widened exactly.
+func Load(f *weights.File, scope string) (*HyperSynthesis, error) {
+	var convs [3]Conv
+	for i, layer := range []string{"up1", "up2", "out"} {
+		name := scope + "/" + layer
+		wt, err := f.Tensor(name + "/weights")
+		if err != nil {
+			return nil, err
+		}
+		if len(wt.Shape) != 4 {
+			return nil, fmt.Errorf("%w: %s/weights has shape %v, want [kh,kw,in,out]", ErrShape, name, wt.Shape)
+		}
+		c := Conv{KH: wt.Shape[0], KW: wt.Shape[1], In: wt.Shape[2], Out: wt.Shape[3]}
+		if c.Weights, err = wt.Float32(); err != nil {
+			return nil, err
+		}
+		if c.Biases, err = f.Float32(name+"/biases", c.Out); err != nil {
+			return nil, err
+		}
+		convs[i] = c
+	}
+	return NewHyperSynthesis(convs[0], convs[1], convs[2])
+}
+
+// Indexes maps Q16 scales to indexes of the entropy package's Gaussian scale
+// table (the smallest table scale at or above each scale), in integer
+// arithmetic. dst is reused when large enough.
+func Indexes(dst []int32, scales []int32) []int32 {
+	if cap(dst) < len(scales) {
+		dst = make([]int32, len(scales))
+	}
+	dst = dst[:len(scales)]
+	for i, s := range scales {
+		dst[i] = int32(entropy.GaussianIndexQ16(int64(s)))
+	}
+	return dst
+}
