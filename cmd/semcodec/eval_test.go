@@ -172,7 +172,7 @@ func TestEvalCompressionErrors(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{"unregistered codec", []string{"--data", dir, "--codecs", "jpeg,semcodec"}, exitUsage, `unknown codec "semcodec" (the learned codec is not registered`},
+		{"unknown codec", []string{"--data", dir, "--codecs", "jpeg,nope"}, exitUsage, `unknown codec "nope"`},
 		{"no data flag", []string{"--codecs", "jpeg"}, exitUsage, "data"},
 		{"missing folder", []string{"--data", filepath.Join(dir, "absent")}, exitBadInput, "absent"},
 		{"empty folder", []string{"--data", t.TempDir()}, exitBadInput, "no images"},
@@ -195,8 +195,8 @@ func TestEvalCompressionErrors(t *testing.T) {
 }
 
 func TestEvalSegmentationNeedsSemanticCodec(t *testing.T) {
-	code, _, stderr := evalCLI("eval", "segmentation", "--data", t.TempDir(), "--split", "val")
-	if code != exitUsage || !strings.Contains(stderr, `unknown codec "semcodec"`) {
+	code, _, stderr := evalCLI("eval", "segmentation", "--data", t.TempDir(), "--split", "val", "--codec", "nope")
+	if code != exitUsage || !strings.Contains(stderr, `unknown codec "nope"`) {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 	code, _, stderr = evalCLI("eval", "segmentation", "--data", t.TempDir(), "--codec", "jpeg")
