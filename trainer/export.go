@@ -1,0 +1,341 @@
+package trainer
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image/color"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
+
+	"semcodec/imageio"
+	"semcodec/model"
+	"semcodec/nn"
+	"semcodec/weights"
+)
+
+// Export dtypes.
+const (
+	ExportF16 = "f16" // convolution kernels as float16, everything else float32
+	ExportF32 = "f32"
+)
+
+// ExportOptions configure Export. The zero value exports float16 kernels,
+// quality 1, under the model name "semcodec-<config>".
+type ExportOptions struct {
+	DType   string // ExportF16 (default) or ExportF32
+	Quality int    // quality index within a model family, 1 (lowest rate) up; 0 means 1
+	Model   string // model (family) name
+	// FoldBatchNorm folds every BatchNorm into the convolution before it
+	// (nn.FoldBatchNorm): the file then holds plain conv weights and biases,
+	// the form a BLAS inference path wants. LoadModel turns the BatchNorms
+	// back into exact identities, so outputs match the checkpoint's to
+	// float rounding rather than bit for bit.
+	FoldBatchNorm bool
+}
+
+// Metadata values of the "batchnorm" key.
+const (
+	bnKept   = "unfolded"
+	bnFolded = "folded"
+)
+
+// bnNames are the variables of a BatchNorm inside "<conv>/bn".
+var bnNames = []string{nn.BatchNormScaleName, nn.BatchNormOffsetName, nn.BatchNormMeanName, nn.BatchNormVarianceName}
+
+// foldAll returns the checkpoint's network variables with every foldable
+// BatchNorm folded into its convolution.
+func foldAll(vals map[string][]float32, shapes map[string][]int) error {
+	for key := range vals {
+		conv, ok := strings.CutSuffix(key, "/bn/"+nn.BatchNormScaleName)
+		if !ok {
+			continue
+		}
+		w, hasW := vals[conv+"/"+nn.WeightsName]
+		if !hasW || len(shapes[conv+"/"+nn.WeightsName]) != 4 {
+			continue // not after a convolution: kept as it is
+		}
+		var bn [4][]float32
+		for i, n := range bnNames {
+			if bn[i], ok = vals[conv+"/bn/"+n]; !ok {
+				return fmt.Errorf("semcodec: %s/bn lacks %s", conv, n)
+			}
+		}
+		fw, fb, err := nn.FoldBatchNorm(w, vals[conv+"/"+nn.BiasesName], bn[0], bn[1], bn[2], bn[3])
+		if err != nil {
+			return err
+		}
+		vals[conv+"/"+nn.WeightsName], vals[conv+"/"+nn.BiasesName] = fw, fb
+		shapes[conv+"/"+nn.BiasesName] = []int{len(fb)}
+		for _, n := range bnNames {
+			delete(vals, conv+"/bn/"+n)
+		}
+	}
+	return nil
+}
+
+// unitVariance is the float32 v with v + BatchNormEpsilon == 1 exactly, so
+// that a BatchNorm with mean 0, scale 1 and this variance is an identity.
+var unitVariance = func() float32 {
+	eps := float32(nn.BatchNormEpsilon)
+	v := 1 - eps
+	for v+eps > 1 {
+		v = math.Nextafter32(v, 0)
+	}
+	for v+eps < 1 {
+		v = math.Nextafter32(v, 2)
+	}
+	return v
+}()
+
+// unfold gives a folded file's tensors the shape of the network's variables:
+// each folded BatchNorm becomes an exact identity, and the folded bias goes
+// to the convolution's biases, or to the BatchNorm's offset when the
+// convolution has none.
+func unfold(vals map[string]*tensors.Tensor, ctx *mlctx.Context) {
+	ctx.EnumerateVariables(func(v *mlctx.Variable) {
+		scope := v.Scope()
+		conv, ok := strings.CutSuffix(scope, "/bn")
+		if !ok || vals[varKey(scope, v.Name())] != nil {
+			return
+		}
+		c := v.Shape().Dimensions[0]
+		val := make([]float32, c)
+		switch v.Name() {
+		case nn.BatchNormScaleName:
+			for i := range val {
+				val[i] = 1
+			}
+		case nn.BatchNormVarianceName:
+			for i := range val {
+				val[i] = unitVariance
+			}
+		case nn.BatchNormOffsetName:
+			if ctx.GetVariableByScopeAndName(conv, nn.BiasesName) == nil {
+				if b := vals[varKey(conv, nn.BiasesName)]; b != nil {
+					val = tensors.MustCopyFlatData[float32](b)
+					delete(vals, varKey(conv, nn.BiasesName))
+				}
+			}
+		}
+		vals[varKey(scope, v.Name())] = tensors.FromFlatDataAndDimensions(val, c)
+	})
+}
+
+// modelVariable reports whether a checkpoint variable is part of the network
+// (as opposed to optimizer state, counters and the random state).
+func modelVariable(key string) bool {
+	rest, ok := strings.CutPrefix(key, "/")
+	if !ok || !strings.Contains(rest, "/") { // root-level: #rngState, global_step
+		return false
+	}
+	for _, scope := range []string{adamScope, auxScope, "optimizers"} {
+		if strings.HasPrefix(rest, scope+"/") {
+			return false
+		}
+	}
+	return true
+}
+
+// halfPrecisionOK says which tensors may be stored as float16: the
+// convolution kernels, which hold nearly all the bytes. Biases, GDN and
+// BatchNorm parameters and the entropy bottleneck stay float32, since small
+// reparameterised values (GDN's β near 2^-18) and the quantiles would lose
+// precision that the rate depends on.
+func halfPrecisionOK(name string, shape []int) bool {
+	return len(shape) == 4 && strings.HasSuffix(name, "/"+nn.WeightsName) && !strings.HasPrefix(name, model.ScopeEntropyBottleneck+"/")
+}
+
+// classInfo returns class names and palette for a class set.
+func classInfo(set string, k int) ([]string, []color.RGBA) {
+	var names []string
+	var pal color.Palette
+	switch {
+	case set == "camvid" || (set == "" && k == len(imageio.CamVidClasses)):
+		names, pal = imageio.CamVidClasses, imageio.CamVidPalette
+	case set == "cityscapes" || (set == "" && k == len(imageio.CityscapesClasses)):
+		names, pal = imageio.CityscapesClasses, imageio.CityscapesPalette
+	}
+	if len(names) != k || len(pal) < k {
+		names, pal = make([]string, k), nil
+		for i := range names {
+			names[i] = "class" + strconv.Itoa(i)
+		}
+	}
+	out := make([]color.RGBA, 0, k)
+	for i := 0; i < k && i < len(pal); i++ {
+		r, g, b, _ := pal[i].RGBA()
+		out = append(out, color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 255})
+	}
+	if len(out) == 0 {
+		out = nil
+	}
+	return slices.Clone(names), out
+}
+
+// Export builds the model file of a checkpoint: the network's variables (no
+// optimizer state) named as in the GoMLX context without the leading "/",
+// with the configuration, λ, class names and palette as metadata.
+func Export(ck *Checkpoint, opts ExportOptions) (*weights.File, error) {
+	if opts.DType == "" {
+		opts.DType = ExportF16
+	}
+	if opts.DType != ExportF16 && opts.DType != ExportF32 {
+		return nil, fmt.Errorf("semcodec: export dtype %q, want %s or %s", opts.DType, ExportF16, ExportF32)
+	}
+	if opts.Quality == 0 {
+		opts.Quality = 1
+	}
+	if opts.Quality < 1 {
+		return nil, fmt.Errorf("semcodec: quality %d must be at least 1", opts.Quality)
+	}
+	cfg := ck.Meta.Config
+	if opts.Model == "" {
+		opts.Model = "semcodec-" + cfg.Name
+	}
+	cfgJSON, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	meta := weights.Metadata{Model: opts.Model, Config: cfgJSON, Lambda: cfg.Lambda, Quality: opts.Quality,
+		Extra: map[string]string{
+			"step":        strconv.FormatInt(ck.Meta.Step, 10),
+			"weights":     opts.DType,
+			"batchnorm":   bnKept,
+			"train_batch": strconv.Itoa(ck.Meta.Run.Batch),
+			"train_crop":  strconv.Itoa(ck.Meta.Run.Crop),
+			"train_seed":  strconv.FormatUint(ck.Meta.Run.Seed, 10),
+		}}
+	if cfg.Semantic {
+		meta.Classes, meta.Palette = classInfo(ck.Meta.Run.ClassSet, cfg.Classes)
+	}
+	if len(ck.Meta.Run.Data) > 0 {
+		meta.Extra["train_data"] = strings.Join(ck.Meta.Run.Data, ",")
+	}
+	vals := map[string][]float32{}
+	shapes := map[string][]int{}
+	for key, t := range ck.Tensors {
+		if !modelVariable(key) {
+			continue
+		}
+		if t.DType() != dtypes.Float32 {
+			return nil, &CheckpointError{Path: ck.Path, Err: fmt.Errorf("variable %s is %s, want Float32", key, t.DType())}
+		}
+		if vals[key], err = tensors.CopyFlatData[float32](t); err != nil {
+			return nil, err
+		}
+		shapes[key] = slices.Clone(t.Shape().Dimensions)
+	}
+	if len(vals) == 0 {
+		return nil, &CheckpointError{Path: ck.Path, Err: errors.New("no network variables")}
+	}
+	if opts.FoldBatchNorm {
+		if err := foldAll(vals, shapes); err != nil {
+			return nil, err
+		}
+		meta.Extra["batchnorm"] = bnFolded
+	}
+	f := weights.New(meta)
+	names := make([]string, 0, len(vals))
+	for key := range vals {
+		names = append(names, key)
+	}
+	slices.Sort(names)
+	for _, key := range names {
+		name := strings.TrimPrefix(key, "/")
+		var wt *weights.Tensor
+		if opts.DType == ExportF16 && halfPrecisionOK(name, shapes[key]) {
+			wt, err = weights.NewF16(name, shapes[key], vals[key])
+		} else {
+			wt, err = weights.NewF32(name, shapes[key], vals[key])
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := f.Add(wt); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// ConfigOf returns the network configuration stored in a model file.
+func ConfigOf(f *weights.File) (model.Config, error) {
+	var cfg model.Config
+	if len(f.Meta.Config) == 0 {
+		return cfg, weights.FormatError("no model configuration in metadata")
+	}
+	if err := json.Unmarshal(f.Meta.Config, &cfg); err != nil {
+		return cfg, weights.FormatError("config: " + err.Error())
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// LoadModel reads a model file into a new GoMLX context on which
+// model.Forward (and the codec's graph functions) run. Every variable the
+// network needs must be in the file with its shape, and every tensor of the
+// file must be used; float16 tensors are widened to float32.
+func LoadModel(f *weights.File, be backends.Backend) (*mlctx.Context, model.Config, error) {
+	cfg, err := ConfigOf(f)
+	if err != nil {
+		return nil, cfg, err
+	}
+	vals := make(map[string]*tensors.Tensor, f.Len())
+	for _, name := range f.Names() {
+		t, _ := f.Tensor(name)
+		data, err := t.Float32()
+		if err != nil {
+			return nil, cfg, err
+		}
+		tt := tensors.FromShape(shapes.Make(dtypes.Float32, t.Shape...))
+		tensors.MutableFlatData(tt, func(flat []float32) { copy(flat, data) })
+		vals["/"+name] = tt
+	}
+	folded := f.Meta.Extra["batchnorm"] == bnFolded
+	ctx, err := inferenceContext(vals, cfg, be, folded)
+	return ctx, cfg, err
+}
+
+// InferenceContext returns a context holding a checkpoint's network
+// variables, ready for model.Forward with training off.
+func InferenceContext(ck *Checkpoint, be backends.Backend) (*mlctx.Context, error) {
+	vals := map[string]*tensors.Tensor{}
+	for key, t := range ck.Tensors {
+		if modelVariable(key) {
+			vals[key] = t
+		}
+	}
+	return inferenceContext(vals, ck.Meta.Config, be, false)
+}
+
+func inferenceContext(vals map[string]*tensors.Tensor, cfg model.Config, be backends.Backend, folded bool) (*mlctx.Context, error) {
+	ctx := mlctx.New()
+	fn := func(ctx *mlctx.Context, images, _ *graph.Node) []*graph.Node {
+		out := model.Forward(ctx, cfg, images, false)
+		return []*graph.Node{out.XHatEnh}
+	}
+	if err := buildOnly(be, ctx, fn, 1, model.PadMultiple); err != nil {
+		return nil, err
+	}
+	if folded {
+		unfold(vals, ctx)
+	}
+	// Inference reads no random state; the context makes one regardless.
+	mayMiss := func(key string) bool { return key == varKey(mlctx.RootScope, mlctx.RNGStateVariableName) }
+	if err := assignVariables(ctx, vals, mayMiss); err != nil {
+		return nil, err
+	}
+	return ctx.Reuse(), nil
+}
