@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"semcodec/codec"
 	"semcodec/trainer"
 	"semcodec/weights"
 )
@@ -62,12 +63,20 @@ Exit codes: 0 success, 1 usage error, 2 unreadable or damaged checkpoint.`,
 			if _, _, err := trainer.LoadModel(back, be); err != nil {
 				return fmt.Errorf("exported file does not load: %w", trimPrefix(err))
 			}
+			// Freeze the entropy tables (CompressAI's "update" step) so the file
+			// is ready for the codec; training-only ablations cannot be coded.
+			frozen := "entropy tables frozen"
+			if cfgErr := ck.Meta.Config.Codable(); cfgErr != nil {
+				frozen = "not codable: " + cfgErr.Error()
+			} else if err := codec.Freeze(back); err != nil {
+				return fmt.Errorf("freezing the entropy tables: %w", trimPrefix(err))
+			}
 			if err := weights.WriteFile(out, back); err != nil {
 				return trimPrefix(err)
 			}
 			id, _ := back.ID()
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s step %d, %d tensors, %.2f MiB (%s), λ=%g, quality %d, model ID %s\n",
-				out, f.Meta.Model, ck.Meta.Step, back.Len(), mib(int64(len(data))), dtype, f.Meta.Lambda, f.Meta.Quality, id)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s step %d, %d tensors, %.2f MiB (%s), λ=%g, quality %d, model ID %s, %s\n",
+				out, f.Meta.Model, ck.Meta.Step, back.Len(), mib(int64(len(data))), dtype, f.Meta.Lambda, f.Meta.Quality, id, frozen)
 			return nil
 		},
 	}
