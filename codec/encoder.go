@@ -63,6 +63,10 @@ func (m *Model) analyse(img image.Image) (*latents, error) {
 	if w > MaxDimension || h > MaxDimension {
 		return nil, fmt.Errorf("%w: %dx%d, limit %d per side", ErrTooLarge, w, h, MaxDimension)
 	}
+	// Never write a file the default decoder would refuse.
+	if int64(w)*int64(h) > DefaultMaxPixels {
+		return nil, fmt.Errorf("%w: %dx%d, limit %d pixels", ErrTooLarge, w, h, DefaultMaxPixels)
+	}
 	l := &latents{padW: padded(w), padH: padded(h)}
 	l.wy, l.hy = l.padW/16, l.padH/16
 	l.wz, l.hz = l.padW/64, l.padH/64

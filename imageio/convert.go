@@ -22,8 +22,10 @@ func ToRGB(img image.Image) *image.RGBA {
 			d := out.Pix[y*out.Stride:][:4*w]
 			for i := 0; i < len(s); i += 4 {
 				// Premultiplied: over white adds the uncovered share, 255-a.
-				u := 255 - s[i+3]
-				d[i], d[i+1], d[i+2], d[i+3] = s[i]+u, s[i+1]+u, s[i+2]+u, 255
+				// Clamp: a hand-built image may break the premultiplied rule
+				// (colour above alpha), which must not wrap around.
+				u := 255 - int(s[i+3])
+				d[i], d[i+1], d[i+2], d[i+3] = sat8(int(s[i])+u), sat8(int(s[i+1])+u), sat8(int(s[i+2])+u), 255
 			}
 		}
 	case *image.NRGBA:
@@ -143,3 +145,6 @@ func quantize(v float32) uint8 {
 	}
 	return uint8(math.Round(float64(v) * 255))
 }
+
+// sat8 clamps v to 0..255.
+func sat8(v int) uint8 { return uint8(min(max(v, 0), 255)) }
