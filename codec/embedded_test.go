@@ -1,0 +1,89 @@
+package codec
+
+import (
+	"bytes"
+	"image"
+	"testing"
+
+	"semcodec/bitstream"
+	"semcodec/imageio"
+	"semcodec/internal/shareddata"
+	"semcodec/metrics"
+)
+
+// TestEmbeddedFamilyOnKodak checks the shipped models on a real Kodak image at
+// every quality: the file decodes to the right size, segmentation-only
+// decoding gives the full decode's label map, and the coded payload stays near
+// the model's own estimate from the likelihoods.
+//
+// The bound is 5%, not the 2% the codec aims at: the CPU-trained embedded
+// family (about 730 steps) measures +2.3% to +4.2% on Kodak, which the README
+// reports; the synthetic-model test TestRateMatchesEstimate keeps 2%. Rate
+// rising with quality is logged, not asserted: on Kodak, outside the
+// CamVid training domain, quality 4 spends fewer bits than quality 3.
+func TestEmbeddedFamilyOnKodak(t *testing.T) {
+	qs := DefaultQualities()
+	if len(qs) == 0 {
+		t.Skip("this build embeds no model")
+	}
+	if testing.Short() {
+		t.Skip("runs the embedded network at every quality")
+	}
+	if len(qs) < 4 {
+		t.Errorf("embedded family has %d quality levels, want at least 4", len(qs))
+	}
+	img, err := imageio.ReadImage(shareddata.Path(t, "data", "kodak", "kodim23.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := img.Bounds()
+	prevBytes := 0
+	for _, q := range qs {
+		m, err := DefaultModel(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := Encode(&buf, img, &Options{Quality: q}); err != nil {
+			t.Fatalf("q%d: encode: %v", q, err)
+		}
+		f, err := bitstream.Read(bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			t.Fatalf("q%d: %v", q, err)
+		}
+		payload := float64(len(f.Hyper) + len(f.Semantic) + len(f.Image))
+		bits, err := m.EstimateBits(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		est := bits / 8
+		if d := payload - est; d > 0.05*est+12 || d < -0.05*est {
+			t.Errorf("q%d: payload %.0f bytes vs estimate %.1f (%+.2f%%)", q, payload, est, 100*(payload/est-1))
+		}
+		if buf.Len() <= prevBytes {
+			t.Logf("q%d: %d bytes, not more than the level below (%d)", q, buf.Len(), prevBytes)
+		}
+		prevBytes = buf.Len()
+
+		dec, err := Decode(bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			t.Fatalf("q%d: decode: %v", q, err)
+		}
+		if dec.Image.Bounds() != image.Rect(0, 0, b.Dx(), b.Dy()) {
+			t.Fatalf("q%d: decoded bounds %v", q, dec.Image.Bounds())
+		}
+		psnr, err := metrics.PSNR(img, dec.Image)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seg, err := DecodeSegmentation(bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			t.Fatalf("q%d: seg-only: %v", q, err)
+		}
+		if !bytes.Equal(seg.Map.Pix, dec.Segmentation.Map.Pix) {
+			t.Errorf("q%d: seg-only map differs from the full decode's", q)
+		}
+		t.Logf("q%d: %d bytes, %.4f bpp, PSNR %.2f dB, payload %+.2f%% vs estimate", q, buf.Len(),
+			metrics.BPP(int64(buf.Len()), b.Dx(), b.Dy()), psnr, 100*(payload/est-1))
+	}
+}
