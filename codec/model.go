@@ -177,8 +177,13 @@ func classesAndPalette(meta weights.Metadata, k int) ([]string, color.Palette) {
 	return classes, palette
 }
 
-// variablesContext puts every network tensor of f into a new context: the
-// tensor "a/b/name" becomes variable "name" in scope "/a/b".
+// NetworkContext puts every network tensor of a model file (all but the
+// frozen entropy tables) into a new GoMLX context: the tensor "a/b/name"
+// becomes variable "name" in scope "/a/b". Tools that run other graphs of the
+// same network (evaluation) build on it.
+func NetworkContext(f *weights.File) (*context.Context, error) { return variablesContext(f) }
+
+// variablesContext implements NetworkContext.
 func variablesContext(f *weights.File) (*context.Context, error) {
 	ctx := context.New()
 	for _, name := range f.Names() {

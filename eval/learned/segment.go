@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"image"
 	"runtime/debug"
-	"strings"
 	"sync"
 
 	"github.com/gomlx/gomlx/backends"
@@ -124,57 +123,5 @@ func (n *segNet) segment(img *image.RGBA) (g *image.Gray, err error) {
 	return g, nil
 }
 
-// frozenScope is the scope of a model file's frozen entropy tables, which
-// are not network variables.
-var frozenScope, _, _ = strings.Cut(codec.TensorZTables, "/")
-
-// networkContext puts a model file's network tensors into a new context:
-// tensor "a/b/name" becomes variable "name" in scope "/a/b".
-func networkContext(f *weights.File) (*mlctx.Context, error) {
-	ctx := mlctx.New()
-	for _, name := range f.Names() {
-		if strings.HasPrefix(name, frozenScope+"/") {
-			continue
-		}
-		t, err := f.Tensor(name)
-		if err != nil {
-			return nil, err
-		}
-		i := strings.LastIndexByte(name, '/')
-		if i <= 0 || i == len(name)-1 {
-			return nil, weights.FormatError(fmt.Sprintf("tensor name %q has no scope", name))
-		}
-		var value *tensors.Tensor
-		switch t.DType {
-		case weights.F32, weights.F16:
-			v, err := t.Float32()
-			if err != nil {
-				return nil, err
-			}
-			value = tensors.FromFlatDataAndDimensions(v, t.Shape...)
-		case weights.I32:
-			v, err := t.Int32()
-			if err != nil {
-				return nil, err
-			}
-			value = tensors.FromFlatDataAndDimensions(v, t.Shape...)
-		default:
-			return nil, weights.FormatError(fmt.Sprintf("tensor %q has dtype %v, not a variable type", name, t.DType))
-		}
-		if err := addVariable(ctx.InAbsPath("/"+name[:i]), name[i+1:], value); err != nil {
-			return nil, err
-		}
-	}
-	return ctx, nil
-}
-
-// addVariable turns GoMLX's panics (a duplicate name) into errors.
-func addVariable(ctx *mlctx.Context, name string, value *tensors.Tensor) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = weights.FormatError(fmt.Sprintf("variable %s/%s: %v", ctx.Scope(), name, r))
-		}
-	}()
-	ctx.VariableWithValue(name, value)
-	return nil
-}
+// networkContext puts a model file's network tensors into a new context.
+func networkContext(f *weights.File) (*mlctx.Context, error) { return codec.NetworkContext(f) }
