@@ -129,7 +129,7 @@ func (s SegScores) MarshalJSON() ([]byte, error) {
 	}
 	o := out{MeanIoU: finite(s.MeanIoU), PixelAccuracy: finite(s.PixelAccuracy), IoU: s.IoU, CategoryIoU: s.CategoryIoU, Pixels: s.Pixels}
 	if len(s.CategoryIoU) > 0 {
-		o.MeanCatIoU = finite(nanMean(s.CategoryIoU))
+		o.MeanCatIoU = finite(metrics.NaNMean(s.CategoryIoU))
 	}
 	return json.Marshal(o)
 }
@@ -139,21 +139,6 @@ func finite(v float64) *float64 {
 		return nil
 	}
 	return &v
-}
-
-func nanMean(v []float64) float64 {
-	var s float64
-	n := 0
-	for _, x := range v {
-		if !math.IsNaN(x) {
-			s += x
-			n++
-		}
-	}
-	if n == 0 {
-		return math.NaN()
-	}
-	return s / float64(n)
 }
 
 // SegPoint is the codec at one quality.

@@ -103,7 +103,7 @@ func (c *Confusion) IoU() []float64 {
 
 // MeanIoU averages IoU over the classes present in truth or prediction; NaN
 // if no labelled pixel was counted.
-func (c *Confusion) MeanIoU() float64 { return nanMean(c.IoU()) }
+func (c *Confusion) MeanIoU() float64 { return NaNMean(c.IoU()) }
 
 // PixelAccuracy returns the share of labelled pixels predicted right; NaN if
 // none was counted.
@@ -156,7 +156,9 @@ func (c *Confusion) colSum(j int) int64 {
 	return s
 }
 
-func nanMean(v []float64) float64 {
+// NaNMean is the mean of the values that are not NaN (absent classes), or
+// NaN when there are none.
+func NaNMean(v []float64) float64 {
 	var sum float64
 	n := 0
 	for _, x := range v {
