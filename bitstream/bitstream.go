@@ -28,9 +28,12 @@ const (
 	// Magic starts every file: a byte with the high bit set (catches 7-bit
 	// transports, as PNG's does) and "SMC".
 	Magic = "\x89SMC"
-	// Version is the format version this package writes and the only one it
-	// reads.
-	Version = 1
+	// Version is the format version this package writes by default and the
+	// newest it reads; MinVersion is the oldest it reads. The container is
+	// the same in both; the version tells the codec how it derived the
+	// entropy tables (docs/bitstream.md, "Versions").
+	Version    = 2
+	MinVersion = 1
 	// Extension is the conventional file name extension.
 	Extension = ".smc"
 )
@@ -78,6 +81,9 @@ func (s Segment) String() string {
 
 // Header is the fixed part of a file.
 type Header struct {
+	// Version is the format version, MinVersion to Version. Readers set it;
+	// Write writes Version when it is zero.
+	Version uint8
 	// ModelName names the model (its configuration and quality), for
 	// messages; ModelID identifies the exact weights: the first 8 bytes of
 	// the SHA-256 of the model file (weights.ID).
@@ -162,5 +168,5 @@ type UnsupportedVersionError struct {
 }
 
 func (e UnsupportedVersionError) Error() string {
-	return fmt.Sprintf("semcodec: unsupported compressed file version %d (this build reads version %d)", e.Version, Version)
+	return fmt.Sprintf("semcodec: unsupported compressed file version %d (this build reads versions %d to %d)", e.Version, MinVersion, Version)
 }

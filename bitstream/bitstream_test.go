@@ -21,6 +21,7 @@ var updateGolden = os.Getenv("SEMCODEC_UPDATE_GOLDEN") != ""
 func sampleFile() *File {
 	return &File{
 		Header: Header{
+			Version:   Version,
 			ModelName: "semcodec-small-q3",
 			ModelID:   [8]byte{0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4},
 			Quality:   3,
@@ -73,6 +74,7 @@ func TestRoundTrip(t *testing.T) {
 			f.LatentWidth, f.LatentHeight = MaxLatentDimension, MaxLatentDimension
 		}},
 		{"padded grid", func(f *File) { f.Width, f.Height, f.LatentWidth, f.LatentHeight = 100, 65, 8, 8 }},
+		{"oldest version", func(f *File) { f.Version = MinVersion }},
 		{"big image segment", func(f *File) { f.Image = big }},
 	}
 	for _, tc := range tests {
@@ -244,7 +246,7 @@ func TestReadErrors(t *testing.T) {
 		{"empty", nil, ErrTruncated},
 		{"short magic", []byte("\x89SM"), ErrTruncated},
 		{"not semcodec", []byte("\x89PNG\r\n\x1a\n"), ErrFormat},
-		{"future version", rawHeader(2, 0, "m", 64, 64, 4, 4), &UnsupportedVersionError{}},
+		{"future version", rawHeader(Version+1, 0, "m", 64, 64, 4, 4), &UnsupportedVersionError{}},
 		{"version zero", rawHeader(0, 0, "m", 64, 64, 4, 4), &UnsupportedVersionError{}},
 		{"header cut", good[:20], ErrTruncated},
 		{"header damaged", flip(10), ErrChecksum},
@@ -397,5 +399,22 @@ func TestGoldenFile(t *testing.T) {
 	}
 	if !bytes.Equal(data, want) {
 		t.Fatal("Write output differs from testdata/sample.smc: the format changed")
+	}
+}
+
+// TestWriteVersion checks that a zero Version writes the current one and an
+// unknown one is refused before anything is written.
+func TestWriteVersion(t *testing.T) {
+	f := sampleFile()
+	f.Version = 0
+	h, err := ReadHeader(bytes.NewReader(encode(t, f)))
+	if err != nil || h.Version != Version {
+		t.Fatalf("zero Version wrote version %d (%v), want %d", h.Version, err, Version)
+	}
+	f.Version = Version + 1
+	var b bytes.Buffer
+	var uv UnsupportedVersionError
+	if err := Write(&b, f); !errors.As(err, &uv) || b.Len() != 0 {
+		t.Fatalf("Write of version %d: %v, %d bytes", f.Version, err, b.Len())
 	}
 }

@@ -144,9 +144,10 @@ func readHeader(r io.Reader) (Header, error) {
 	if err := readFull(r, buf[4:8], "header"); err != nil {
 		return h, err
 	}
-	if buf[4] != Version {
+	if buf[4] < MinVersion || buf[4] > Version {
 		return h, UnsupportedVersionError{Version: buf[4]}
 	}
+	h.Version = buf[4]
 	buf = buf[:headerSize(int(buf[7]))]
 	if err := readFull(r, buf[8:], "header"); err != nil {
 		return h, err

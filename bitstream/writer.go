@@ -12,6 +12,9 @@ import (
 // Write share it. Sizes over a limit give ErrTooLarge, other violations a
 // FormatError.
 func (h *Header) validate() error {
+	if h.Version != 0 && (h.Version < MinVersion || h.Version > Version) {
+		return UnsupportedVersionError{Version: h.Version}
+	}
 	if len(h.ModelName) > MaxModelName {
 		return FormatError(fmt.Sprintf("model name is %d bytes, limit %d", len(h.ModelName), MaxModelName))
 	}
@@ -37,7 +40,11 @@ func (h *Header) validate() error {
 func appendHeader(b []byte, h *Header) []byte {
 	start := len(b)
 	b = append(b, Magic...)
-	b = append(b, Version, 0, h.Quality, byte(len(h.ModelName)))
+	v := h.Version
+	if v == 0 {
+		v = Version
+	}
+	b = append(b, v, 0, h.Quality, byte(len(h.ModelName)))
 	b = append(b, h.ModelName...)
 	b = append(b, h.ModelID[:]...)
 	for _, v := range []int{h.Width, h.Height, h.LatentWidth, h.LatentHeight} {
@@ -46,7 +53,8 @@ func appendHeader(b []byte, h *Header) []byte {
 	return binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(b[start:]))
 }
 
-// Write writes f in the current format version. It checks f against the
+// Write writes f in format version f.Header.Version, or Version when that is
+// zero. It checks f against the
 // same rules as the readers first, so everything it writes reads back; a
 // File it cannot represent gives an error (ErrTooLarge for sizes) and
 // nothing is written.

@@ -132,6 +132,9 @@ type Config struct {
 	Quality int
 	// LatentWidth and LatentHeight are the latent grid (1/16 of the padded image).
 	LatentWidth, LatentHeight int
+	// FormatVersion is the file's format version (bitstream.Version for
+	// files this build writes).
+	FormatVersion int
 }
 
 // Info is a compressed file's header plus its sizes, as `semcodec info`

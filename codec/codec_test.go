@@ -233,6 +233,40 @@ func TestSegmentationOnly(t *testing.T) {
 	}
 }
 
+// Files of format version 1, whose table indexes round scales up, still
+// decode to the encoder's latents, and the current version is smaller.
+func TestOlderVersionDecodes(t *testing.T) {
+	m := mustModel(t)
+	img, err := imageio.ReadImage("../testdata/kodim23_crop.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := m.analyse(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var size [2]int
+	for i, v := range []uint8{1, bitstream.Version} {
+		f, err := m.encodeVersion(img, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := bitstream.Write(&buf, f); err != nil {
+			t.Fatal(err)
+		}
+		size[i] = buf.Len()
+		dec := decodeLatents(t, decoder(t), buf.Bytes())
+		if !slices.Equal(enc.y, dec.y) || !slices.Equal(enc.z, dec.z) {
+			t.Errorf("version %d: decoded latents differ from the encoder's", v)
+		}
+	}
+	t.Logf("version 1: %d bytes, version %d: %d bytes", size[0], bitstream.Version, size[1])
+	if size[1] >= size[0] {
+		t.Errorf("version %d file (%d bytes) is not smaller than version 1's (%d)", bitstream.Version, size[1], size[0])
+	}
+}
+
 // The coded size must match the network's own rate estimate: the payloads
 // within 2% plus the 4 bytes each rANS stream flushes.
 func TestRateMatchesEstimate(t *testing.T) {

@@ -67,7 +67,8 @@ func Inspect(r io.Reader) (Info, error) {
 
 func configOf(h bitstream.Header) Config {
 	return Config{Width: h.Width, Height: h.Height, Model: h.ModelName, ModelID: h.ModelID,
-		Quality: int(h.Quality), LatentWidth: h.LatentWidth, LatentHeight: h.LatentHeight}
+		Quality: int(h.Quality), LatentWidth: h.LatentWidth, LatentHeight: h.LatentHeight,
+		FormatVersion: int(h.Version)}
 }
 
 // Decode reads and decodes a .smc file.
@@ -197,7 +198,7 @@ func (d *Decoder) start(r io.Reader) (*decodeState, error) {
 	if err != nil {
 		return nil, err
 	}
-	st.idx = fixedpoint.Indexes(scales, scales) // reuse the buffer
+	st.idx = tableIndexes(h.Version, scales, scales) // reuse the buffer
 	return st, nil
 }
 

@@ -14,13 +14,8 @@ import (
 // TestEmbeddedFamilyOnKodak checks the shipped models on a real Kodak image at
 // every quality: the file decodes to the right size, segmentation-only
 // decoding gives the full decode's label map, and the coded payload stays near
-// the model's own estimate from the likelihoods.
-//
-// The bound is 5%, not the 2% the codec aims at: the CPU-trained embedded
-// family (about 730 steps) measures +2.3% to +4.2% on Kodak, which the README
-// reports; the synthetic-model test TestRateMatchesEstimate keeps 2%. Rate
-// rising with quality is logged, not asserted: on Kodak, outside the
-// CamVid training domain, quality 4 spends fewer bits than quality 3.
+// the model's own estimate from the likelihoods (within 2%, plus the 4 bytes
+// each of the three rANS streams flushes).
 func TestEmbeddedFamilyOnKodak(t *testing.T) {
 	qs := DefaultQualities()
 	if len(qs) == 0 {
@@ -57,7 +52,7 @@ func TestEmbeddedFamilyOnKodak(t *testing.T) {
 			t.Fatal(err)
 		}
 		est := bits / 8
-		if d := payload - est; d > 0.05*est+12 || d < -0.05*est {
+		if d := payload - est; d > 0.02*est+12 || d < -0.02*est {
 			t.Errorf("q%d: payload %.0f bytes vs estimate %.1f (%+.2f%%)", q, payload, est, 100*(payload/est-1))
 		}
 		if buf.Len() <= prevBytes {

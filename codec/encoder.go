@@ -115,11 +115,18 @@ func roundLatent(v []float32, limit int32) []int32 {
 }
 
 func (m *Model) encode(img image.Image) (*bitstream.File, error) {
+	return m.encodeVersion(img, bitstream.Version)
+}
+
+// encodeVersion encodes in a given format version; only tests write older
+// ones, to check that they still decode.
+func (m *Model) encodeVersion(img image.Image, version uint8) (*bitstream.File, error) {
 	l, err := m.analyse(img)
 	if err != nil {
 		return nil, err
 	}
 	f := &bitstream.File{Header: m.header(img.Bounds().Dx(), img.Bounds().Dy(), l.wy, l.hy)}
+	f.Header.Version = version
 
 	// Hyper-latent: channel c is coded relative to its center with table c.
 	nh := m.cfg.NHyper
@@ -139,7 +146,7 @@ func (m *Model) encode(img image.Image) (*bitstream.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	yIdx := fixedpoint.Indexes(nil, scales)
+	yIdx := tableIndexes(version, scales, scales)
 	gauss := entropy.GaussianTables()
 	img0, sem0 := splitChannels(l.y, m.cfg.LatentChannels(), m.cfg.MImage)
 	imgIdx, semIdx := splitChannels(yIdx, m.cfg.LatentChannels(), m.cfg.MImage)
@@ -159,6 +166,15 @@ func (m *Model) header(w, h, wy, hy int) bitstream.Header {
 		ModelName: m.Name(), ModelID: m.id, Quality: uint8(m.Quality()),
 		Width: w, Height: h, LatentWidth: wy, LatentHeight: hy,
 	}
+}
+
+// tableIndexes maps Q16 scales to Gaussian table indexes by the rule of the
+// format version, into dst.
+func tableIndexes(version uint8, dst, scales []int32) []int32 {
+	if version == 1 {
+		return fixedpoint.IndexesCeil(dst, scales)
+	}
+	return fixedpoint.Indexes(dst, scales)
 }
 
 // splitChannels splits HWC data with c channels into channels [0, k) and

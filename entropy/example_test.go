@@ -28,7 +28,7 @@ func Example() {
 	fmt.Println(indexes)
 	fmt.Println(back)
 	// Output:
-	// [5 22 26 0 13 33 27]
+	// [5 21 25 0 12 32 27]
 	// [0 -1 3 0 0 12 -250000]
 }
 
@@ -36,5 +36,5 @@ func Example() {
 // float one on every representable value.
 func ExampleGaussianIndexQ16() {
 	fmt.Println(entropy.GaussianIndexQ16(98304), entropy.GaussianIndex(1.5))
-	// Output: 22 22
+	// Output: 21 21
 }

@@ -3,6 +3,7 @@ package entropy
 import (
 	"bytes"
 	"math"
+	"math/rand/v2"
 	"os"
 	"testing"
 )
@@ -131,9 +132,14 @@ func TestGaussianIndex(t *testing.T) {
 		{"negative", -3, 0},
 		{"below min", 0.05, 0},
 		{"at min", GaussianScale(0), 0},
-		{"just above min", GaussianScale(0) + 1.0/65536, 1},
+		{"just above min", GaussianScale(0) + 1.0/65536, 0},
 		{"exact entry", GaussianScale(17), 17},
-		{"between entries", (GaussianScale(30) + GaussianScale(31)) / 2, 31},
+		{"just above entry", GaussianScale(17) * 1.01, 17},
+		{"just below entry", GaussianScale(17) * 0.99, 17},
+		{"arithmetic mean", (GaussianScale(30) + GaussianScale(31)) / 2, 31},
+		{"geometric mean", math.Sqrt(GaussianScale(30) * GaussianScale(31)), 30},
+		{"above geometric mean", math.Sqrt(GaussianScale(30)*GaussianScale(31)) * (1 + 1e-9), 31},
+		{"last boundary", math.Sqrt(GaussianScale(62)*GaussianScale(63)) * (1 + 1e-9), 63},
 		{"at max", 256, 63},
 		{"above max", 1e9, 63},
 		{"inf", math.Inf(1), 63},
@@ -172,6 +178,12 @@ func TestGaussianIndexFixedMatchesFloat(t *testing.T) {
 		q := int64(GaussianScaleQ16(i))
 		for d := int64(-2); d <= 2; d++ {
 			check(q + d)
+		}
+		if i+1 < NumGaussianScales { // around the boundary with the next entry
+			g := int64(math.Sqrt(float64(gaussianBounds[i])))
+			for d := int64(-2); d <= 2; d++ {
+				check(g + d)
+			}
 		}
 	}
 	for q := int64(-1000); q < 1<<25; q += 997 {
@@ -216,5 +228,42 @@ func TestGaussianCDFErrors(t *testing.T) {
 				t.Error("no error")
 			}
 		})
+	}
+}
+
+// TestGaussianIndexNearest checks the rule itself: the chosen entry is the
+// one nearest the scale in the log domain.
+func TestGaussianIndexNearest(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 100000 {
+		s := math.Exp(math.Log(0.05) + rng.Float64()*(math.Log(400)-math.Log(0.05)))
+		got := GaussianIndex(s)
+		best, bestD := 0, math.Inf(1)
+		for i := range NumGaussianScales {
+			if d := math.Abs(math.Log(s / GaussianScale(i))); d < bestD {
+				best, bestD = i, d
+			}
+		}
+		if got != best {
+			// Only a scale within rounding of a boundary may differ.
+			if d := math.Abs(math.Log(s/GaussianScale(got))) - bestD; d > 1e-12 {
+				t.Fatalf("GaussianIndex(%v) = %d, nearest entry is %d", s, got, best)
+			}
+		}
+	}
+}
+
+func TestGaussianIndexCeilQ16(t *testing.T) {
+	for i := range NumGaussianScales {
+		q := int64(GaussianScaleQ16(i))
+		if got := GaussianIndexCeilQ16(q); got != i {
+			t.Errorf("entry %d itself maps to %d", i, got)
+		}
+		if got, want := GaussianIndexCeilQ16(q+1), min(i+1, NumGaussianScales-1); got != want {
+			t.Errorf("entry %d + 1/65536 maps to %d, want %d", i, got, want)
+		}
+	}
+	if GaussianIndexCeilQ16(-5) != 0 || GaussianIndexCeilQ16(math.MaxInt64) != NumGaussianScales-1 {
+		t.Error("extreme scales")
 	}
 }

@@ -34,15 +34,26 @@ func Load(f *weights.File, scope string) (*HyperSynthesis, error) {
 }
 
 // Indexes maps Q16 scales to indexes of the entropy package's Gaussian scale
-// table (the smallest table scale at or above each scale), in integer
-// arithmetic. dst is reused when large enough.
+// table (the entry nearest each scale in the log domain,
+// entropy.GaussianIndexQ16), in integer arithmetic. dst is reused when large
+// enough.
 func Indexes(dst []int32, scales []int32) []int32 {
+	return indexes(dst, scales, entropy.GaussianIndexQ16)
+}
+
+// IndexesCeil is Indexes with version 1's rule: the smallest table scale at
+// or above each scale (entropy.GaussianIndexCeilQ16).
+func IndexesCeil(dst []int32, scales []int32) []int32 {
+	return indexes(dst, scales, entropy.GaussianIndexCeilQ16)
+}
+
+func indexes(dst, scales []int32, index func(int64) int) []int32 {
 	if cap(dst) < len(scales) {
 		dst = make([]int32, len(scales))
 	}
 	dst = dst[:len(scales)]
 	for i, s := range scales {
-		dst[i] = int32(entropy.GaussianIndexQ16(int64(s)))
+		dst[i] = int32(index(int64(s)))
 	}
 	return dst
 }

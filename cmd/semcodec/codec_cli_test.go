@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"semcodec/bitstream"
 	"strings"
 	"sync"
 	"testing"
@@ -91,7 +92,7 @@ func TestCompressDecompressInfo(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &info); err != nil {
 		t.Fatalf("info --json: %v: %q", err, out)
 	}
-	for _, k := range []string{"width", "height", "model", "quality", "bytes", "bpp", "segments"} {
+	for _, k := range []string{"width", "height", "model", "quality", "bytes", "bpp", "segments", "version"} {
 		if _, ok := info[k]; !ok {
 			t.Errorf("info --json lacks %q: %s", k, out)
 		}
@@ -102,7 +103,8 @@ func TestCompressDecompressInfo(t *testing.T) {
 			t.Errorf("info --json segments lack %q: %s", k, out)
 		}
 	}
-	if info["bytes"] != float64(len(data)) || info["width"] != 256.0 || info["model"] != "cli-test" || info["quality"] != 1.0 {
+	if info["bytes"] != float64(len(data)) || info["width"] != 256.0 || info["model"] != "cli-test" || info["quality"] != 1.0 ||
+		info["version"] != float64(bitstream.Version) {
 		t.Errorf("info --json: %s (file %d bytes)", out, len(data))
 	}
 	if code, out, _ = runCLI("info", smc); code != exitOK || !strings.Contains(out, "256x256") {

@@ -18,12 +18,13 @@ func newInfoCmd() *cobra.Command {
 		Use:   "info IN.smc",
 		Short: "Print a .smc file's dimensions, model, quality, segment sizes and bpp",
 		Long: `info reads IN.smc, checks every checksum without decoding, and prints its
-dimensions, model name and ID, quality, total size, bits per pixel and the
-payload size of each segment (hyper-latent, semantic latent, image latent).
+dimensions, model name and ID, quality, total size, bits per pixel, the
+payload size of each segment (hyper-latent, semantic latent, image latent)
+and the file format version.
 
 With --json it prints one object:
   {"width", "height", "model", "quality", "bytes", "bpp",
-   "segments": {"hyper", "semantic", "image"}}
+   "segments": {"hyper", "semantic", "image"}, "version"}
 
 Exit codes: 0 success, 1 usage error, 2 unreadable or corrupt file.`,
 		Example: "  semcodec info photo.smc --json",
@@ -44,6 +45,7 @@ Exit codes: 0 success, 1 usage error, 2 unreadable or corrupt file.`,
 					Width: info.Width, Height: info.Height, Model: info.Model, Quality: info.Quality,
 					Bytes: info.Bytes, BPP: info.BPP,
 					Segments: segmentsJSON{info.Segments.Hyper, info.Segments.Semantic, info.Segments.Image},
+					Version:  info.FormatVersion,
 				})
 				if err != nil {
 					return err
@@ -51,9 +53,9 @@ Exit codes: 0 success, 1 usage error, 2 unreadable or corrupt file.`,
 				_, err = fmt.Fprintf(out, "%s\n", data)
 				return err
 			}
-			_, err = fmt.Fprintf(out, "size      %dx%d\nmodel     %s (id %s)\nquality   %d\nbytes     %d\nbpp       %.4f\nsegments  hyper %d, semantic %d, image %d bytes\n",
+			_, err = fmt.Fprintf(out, "size      %dx%d\nmodel     %s (id %s)\nquality   %d\nbytes     %d\nbpp       %.4f\nsegments  hyper %d, semantic %d, image %d bytes\nformat    version %d\n",
 				info.Width, info.Height, info.Model, info.ModelID, info.Quality, info.Bytes, info.BPP,
-				info.Segments.Hyper, info.Segments.Semantic, info.Segments.Image)
+				info.Segments.Hyper, info.Segments.Semantic, info.Segments.Image, info.FormatVersion)
 			return err
 		},
 	}
@@ -70,6 +72,7 @@ type infoJSON struct {
 	Bytes    int64        `json:"bytes"`
 	BPP      float64      `json:"bpp"`
 	Segments segmentsJSON `json:"segments"`
+	Version  int          `json:"version"`
 }
 
 type segmentsJSON struct {
