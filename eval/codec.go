@@ -45,6 +45,14 @@ type SelfTimer interface {
 	LastRunTime() time.Duration
 }
 
+// RateEstimator is implemented by learned codecs that predict their own
+// rate from the entropy model's likelihoods. The harness records the
+// prediction beside the real file size, untimed, so a results file shows
+// how closely the coder meets the model's estimate.
+type RateEstimator interface {
+	EstimateBits(img *image.RGBA, q int) (float64, error)
+}
+
 // Options configure a codec instance; the zero value means the codec's
 // defaults.
 type Options struct {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -42,6 +43,9 @@ type ImageScore struct {
 	Width, Height int
 	Bytes         int
 	BPP           float64 // 8·Bytes/(Width·Height)
+	// EstimateBPP is the codec's own rate estimate (RateEstimator), 0 when
+	// it makes none.
+	EstimateBPP   float64
 	PSNR, MSSSIM  float64
 	EncodeSeconds float64
 	DecodeSeconds float64
@@ -50,8 +54,13 @@ type ImageScore struct {
 // Point is one quality of one codec: means over images of the per-image
 // scores, as CompressAI reports them.
 type Point struct {
-	Quality       int
-	BPP           float64
+	Quality int
+	BPP     float64
+	// EstimateBPP is the mean rate estimate and EstimateGap the per-image
+	// file size against its estimate, 100·(BPP/EstimateBPP − 1), furthest
+	// from zero; both 0 unless every image has an estimate.
+	EstimateBPP   float64
+	EstimateGap   float64
 	PSNR, MSSSIM  float64
 	EncodeSeconds float64
 	DecodeSeconds float64
@@ -311,6 +320,14 @@ func scoreOne(ctx context.Context, c Codec, img *image.RGBA, q int, name string,
 		return ImageScore{}, wrap("decode", err)
 	}
 	b := img.Bounds()
+	var estBPP float64
+	if re, ok := c.(RateEstimator); ok {
+		bits, err := re.EstimateBits(img, q)
+		if err != nil {
+			return ImageScore{}, wrap("estimate", err)
+		}
+		estBPP = bits / float64(b.Dx()*b.Dy())
+	}
 	if dec.Bounds().Dx() != b.Dx() || dec.Bounds().Dy() != b.Dy() {
 		return ImageScore{}, wrap("decode", fmt.Errorf("%w: %dx%d, want %dx%d", ErrSizeMismatch,
 			dec.Bounds().Dx(), dec.Bounds().Dy(), b.Dx(), b.Dy()))
@@ -321,8 +338,9 @@ func scoreOne(ctx context.Context, c Codec, img *image.RGBA, q int, name string,
 	}
 	return ImageScore{
 		Image: name, Width: b.Dx(), Height: b.Dy(), Bytes: len(data),
-		BPP:  metrics.BPP(int64(len(data)), b.Dx(), b.Dy()),
-		PSNR: m.PSNR, MSSSIM: m.MSSSIM,
+		BPP:         metrics.BPP(int64(len(data)), b.Dx(), b.Dy()),
+		EstimateBPP: estBPP,
+		PSNR:        m.PSNR, MSSSIM: m.MSSSIM,
 		EncodeSeconds: encT.Seconds(), DecodeSeconds: decT.Seconds(),
 	}, nil
 }
@@ -343,6 +361,21 @@ func timed[T any](c Codec, f func() (T, error)) (T, time.Duration, error) {
 // results do not depend on scheduling.
 func meanPoint(q int, imgs []ImageScore) Point {
 	p := Point{Quality: q, Images: imgs}
+	estimated := len(imgs) > 0
+	for _, s := range imgs {
+		if s.EstimateBPP <= 0 {
+			estimated = false
+		}
+	}
+	if estimated {
+		for _, s := range imgs {
+			p.EstimateBPP += s.EstimateBPP
+			if g := 100 * (s.BPP/s.EstimateBPP - 1); math.Abs(g) > math.Abs(p.EstimateGap) {
+				p.EstimateGap = g
+			}
+		}
+		p.EstimateBPP /= float64(len(imgs))
+	}
 	for _, s := range imgs {
 		p.BPP += s.BPP
 		p.PSNR += s.PSNR

@@ -36,6 +36,11 @@ type CurveData struct {
 	BPP          []float64 `json:"bpp"`
 	EncodingTime []float64 `json:"encoding_time,omitempty"`
 	DecodingTime []float64 `json:"decoding_time,omitempty"`
+	// BPPEstimate is the codec's own mean rate estimate (learned codecs),
+	// and EstimateGap, in percent, the file size against its estimate on the
+	// image furthest from it (eval.Point).
+	BPPEstimate []float64 `json:"bpp_estimate,omitempty"`
+	EstimateGap []float64 `json:"bpp_vs_estimate_max_percent,omitempty"`
 }
 
 type nullable []float64
@@ -72,10 +77,12 @@ type curveDataJSON struct {
 	BPP          nullable `json:"bpp"`
 	EncodingTime nullable `json:"encoding_time,omitempty"`
 	DecodingTime nullable `json:"decoding_time,omitempty"`
+	BPPEstimate  nullable `json:"bpp_estimate,omitempty"`
+	EstimateGap  nullable `json:"bpp_vs_estimate_max_percent,omitempty"`
 }
 
 func (d CurveData) MarshalJSON() ([]byte, error) {
-	return json.Marshal(curveDataJSON{d.PSNR, d.MSSSIM, d.BPP, d.EncodingTime, d.DecodingTime})
+	return json.Marshal(curveDataJSON{d.PSNR, d.MSSSIM, d.BPP, d.EncodingTime, d.DecodingTime, d.BPPEstimate, d.EstimateGap})
 }
 
 func (d *CurveData) UnmarshalJSON(b []byte) error {
@@ -83,7 +90,7 @@ func (d *CurveData) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*d = CurveData{j.PSNR, j.MSSSIM, j.BPP, j.EncodingTime, j.DecodingTime}
+	*d = CurveData{j.PSNR, j.MSSSIM, j.BPP, j.EncodingTime, j.DecodingTime, j.BPPEstimate, j.EstimateGap}
 	return nil
 }
 
@@ -93,7 +100,15 @@ func (r CodecResult) Curve() Curve {
 	if r.Version != "" {
 		c.Description += " [" + r.Version + "]"
 	}
+	estimated := len(r.Points) > 0
 	for _, p := range r.Points {
+		estimated = estimated && p.EstimateBPP > 0
+	}
+	for _, p := range r.Points {
+		if estimated {
+			c.Results.BPPEstimate = append(c.Results.BPPEstimate, p.EstimateBPP)
+			c.Results.EstimateGap = append(c.Results.EstimateGap, p.EstimateGap)
+		}
 		c.Quality = append(c.Quality, p.Quality)
 		c.Results.PSNR = append(c.Results.PSNR, p.PSNR)
 		c.Results.MSSSIM = append(c.Results.MSSSIM, p.MSSSIM)

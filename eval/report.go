@@ -113,8 +113,21 @@ func ReadReport(path string) (*Report, error) {
 // the report's codecs against it.
 func (r *Report) Markdown(w io.Writer, bdRefs []string) error {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "| codec | quality | bpp | PSNR (dB) | MS-SSIM | MS-SSIM (dB) | encode (s) | decode (s) |\n")
-	fmt.Fprintf(bw, "|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	// Learned codecs add their own rate estimate and the worst image's file
+	// size against it.
+	estimates := false
+	for _, c := range r.Codecs {
+		estimates = estimates || len(c.Results.BPPEstimate) > 0
+	}
+	fmt.Fprintf(bw, "| codec | quality | bpp | PSNR (dB) | MS-SSIM | MS-SSIM (dB) | encode (s) | decode (s) |")
+	if estimates {
+		fmt.Fprintf(bw, " estimate (bpp) | file vs estimate, worst image |")
+	}
+	fmt.Fprintf(bw, "\n|---|---:|---:|---:|---:|---:|---:|---:|")
+	if estimates {
+		fmt.Fprintf(bw, "---:|---:|")
+	}
+	fmt.Fprintf(bw, "\n")
 	for _, c := range r.Codecs {
 		d := c.Results
 		for i := range d.BPP {
@@ -122,8 +135,16 @@ func (r *Report) Markdown(w io.Writer, bdRefs []string) error {
 			if i < len(c.Quality) {
 				q = fmt.Sprint(c.Quality[i])
 			}
-			fmt.Fprintf(bw, "| %s | %s | %.4f | %.3f | %.4f | %.2f | %.3f | %.3f |\n", c.Name, q,
+			fmt.Fprintf(bw, "| %s | %s | %.4f | %.3f | %.4f | %.2f | %.3f | %.3f |", c.Name, q,
 				d.BPP[i], d.PSNR[i], at(d.MSSSIM, i), MSSSIMdB(at(d.MSSSIM, i)), at(d.EncodingTime, i), at(d.DecodingTime, i))
+			if estimates {
+				if i < len(d.BPPEstimate) && i < len(d.EstimateGap) {
+					fmt.Fprintf(bw, " %.4f | %+.2f%% |", d.BPPEstimate[i], d.EstimateGap[i])
+				} else {
+					fmt.Fprintf(bw, " – | – |")
+				}
+			}
+			fmt.Fprintf(bw, "\n")
 		}
 	}
 	if len(bdRefs) == 0 {

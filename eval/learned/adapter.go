@@ -37,6 +37,7 @@ var (
 	_ eval.Codec         = (*Codec)(nil)
 	_ eval.SelfTimer     = (*Codec)(nil)
 	_ eval.Versioner     = (*Codec)(nil)
+	_ eval.RateEstimator = (*Codec)(nil)
 	_ eval.SemanticCodec = (*SemanticCodec)(nil)
 	_ eval.Segmenter     = (*SemanticCodec)(nil)
 )
@@ -134,6 +135,17 @@ func (c *Codec) Encode(img *image.RGBA, q int) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// EstimateBits returns the model's own estimate of the coded size of img at
+// quality q, from the likelihoods (codec.Model.EstimateBits), for
+// eval.RateEstimator.
+func (c *Codec) EstimateBits(img *image.RGBA, q int) (float64, error) {
+	m, err := c.fam.Model(q)
+	if err != nil {
+		return 0, err
+	}
+	return m.EstimateBits(img)
 }
 
 // decoder returns a decoder holding the model a file names.

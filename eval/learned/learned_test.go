@@ -230,6 +230,19 @@ func TestCompression(t *testing.T) {
 			if p.PSNR != s.PSNR || !sameFloat(p.MSSSIM, s.MSSSIM) { // MS-SSIM is NaN below 161 pixels a side
 				t.Errorf("%s q%d: PSNR %v MS-SSIM %v, codec's decode gives %v %v", res.Name, p.Quality, p.PSNR, p.MSSSIM, s.PSNR, s.MSSSIM)
 			}
+			bits, err := m.EstimateBits(crop.img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if est := bits / (cropW * cropH); p.EstimateBPP != est || p.Images[0].EstimateBPP != est {
+				t.Errorf("%s q%d: estimate %v bpp, the model's is %v", res.Name, p.Quality, p.EstimateBPP, est)
+			}
+			if gap := 100 * (p.BPP/p.EstimateBPP - 1); p.EstimateGap != gap {
+				t.Errorf("%s q%d: gap %v%%, want %v%%", res.Name, p.Quality, p.EstimateGap, gap)
+			}
+			if c := res.Curve(); len(c.Results.BPPEstimate) != 2 || len(c.Results.EstimateGap) != 2 {
+				t.Errorf("%s: curve lacks the estimates: %+v", res.Name, c.Results)
+			}
 			if !(p.EncodeSeconds > 0 && p.DecodeSeconds > 0) || math.IsNaN(p.PSNR) {
 				t.Errorf("%s q%d: times %v %v, PSNR %v", res.Name, p.Quality, p.EncodeSeconds, p.DecodeSeconds, p.PSNR)
 			}
