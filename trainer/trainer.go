@@ -42,7 +42,12 @@ const (
 	DefaultLearningRate  = 1e-4 // the seed paper's Adam learning rate
 	DefaultDecayFraction = 0.15 // the last 15% of the steps ...
 	DefaultDecayFactor   = 0.1  // ... run at a tenth of the learning rate
-	DefaultKeep          = 2
+	// DefaultClipNorm caps the global gradient norm, as CompressAI's
+	// training example does: one bad batch at a high λ (a rare crop the
+	// network reconstructs badly) otherwise throws the weights far enough to
+	// diverge.
+	DefaultClipNorm = 1.0
+	DefaultKeep     = 2
 	// mIoUDecay weighs the moving confusion matrix behind the progress
 	// bar's mIoU: counts fall to 1/e after about 50 steps.
 	mIoUDecay = 0.98
@@ -74,6 +79,7 @@ type Options struct {
 	AuxLearningRate float64 // of the bottleneck quantiles on the aux loss: DefaultAuxLearningRate
 	DecayFraction   float64 // DefaultDecayFraction; negative disables the decay phase
 	DecayFactor     float64 // DefaultDecayFactor
+	ClipNorm        float64 // largest global gradient norm (DefaultClipNorm); negative: no clipping
 
 	OutDir          string
 	Resume          bool   // continue from the newest checkpoint in OutDir
@@ -117,6 +123,9 @@ func (o *Options) setDefaults() {
 	if o.DecayFactor == 0 {
 		o.DecayFactor = DefaultDecayFactor
 	}
+	if o.ClipNorm == 0 {
+		o.ClipNorm = DefaultClipNorm
+	}
 	if o.Keep == 0 {
 		o.Keep = DefaultKeep
 	}
@@ -137,6 +146,8 @@ func (o *Options) validate() error {
 		return fmt.Errorf("semcodec: steps %d, batch %d and crop %d must be positive", o.Steps, o.Batch, o.Crop)
 	case o.CkptEvery < 0 || o.ValEvery < 0 || o.ValImages < 0 || o.ValCrop < 0:
 		return errors.New("semcodec: negative --ckpt-every, --val-every, --val-images or --val-crop")
+	case math.IsNaN(o.ClipNorm):
+		return errors.New("semcodec: gradient clip norm is NaN")
 	case o.LearningRate <= 0 || math.IsNaN(o.LearningRate) || o.DecayFactor <= 0 || o.AuxLearningRate <= 0:
 		return fmt.Errorf("semcodec: learning rate %g and decay factor %g must be positive", o.LearningRate, o.DecayFactor)
 	case o.CheckpointState != StateFull && o.CheckpointState != StateWeights:
@@ -419,13 +430,20 @@ func (s *session) build(ck *Checkpoint) (int64, error) {
 	if err := s.ctx.SetRNGStateFromSeed(int64(opts.Seed&(1<<62-1)) + 1); err != nil {
 		return 0, err
 	}
-	opt := optimizers.Adam().LearningRate(opts.LearningRate).Done()
+	opt, ok := optimizers.Adam().LearningRate(opts.LearningRate).Done().(gradientOptimizer)
+	if !ok {
+		return 0, errors.New("semcodec: GoMLX's Adam no longer takes precomputed gradients")
+	}
 	trainFn := func(ctx *mlctx.Context, images, labels *graph.Node) []*graph.Node {
 		out := model.Forward(ctx, cfg, images, true)
 		t := model.Loss(cfg, out, images, labels)
 		q := quantilesVar(ctx)
 		q.SetTrainable(false) // see auxAdamUpdate
-		opt.UpdateGraph(ctx, images.Graph(), t.Total)
+		grads := ctx.BuildTrainableVariablesGradientsGraph(t.Total)
+		if opts.ClipNorm > 0 {
+			grads = clipGlobalNorm(grads, opts.ClipNorm)
+		}
+		opt.UpdateGraphWithGradients(ctx, grads, t.Total.DType())
 		auxAdamUpdate(ctx, q, t.Aux, opts.AuxLearningRate)
 		// The logged loss is what the main optimizer minimises: the aux
 		// loss trains only the quantiles (and is reported by validation).
@@ -608,4 +626,37 @@ func buildOnly(be backends.Backend, ctx *mlctx.Context, fn func(*mlctx.Context, 
 	labels := graph.Parameter(g, "labels", shapeI32(b, c, c))
 	fn(ctx, images, labels)
 	return nil
+}
+
+// gradientOptimizer is an optimizer that applies gradients computed
+// elsewhere (GoMLX's Adam is one), so they can be clipped first.
+type gradientOptimizer interface {
+	UpdateGraphWithGradients(ctx *mlctx.Context, grads []*graph.Node, lossDType dtypes.DType)
+}
+
+// clipGlobalNorm scales all gradients by min(1, maxNorm/‖g‖), ‖g‖ the norm
+// of all of them together, as torch.nn.utils.clip_grad_norm_ does.
+func clipGlobalNorm(grads []*graph.Node, maxNorm float64) []*graph.Node {
+	if len(grads) == 0 {
+		return grads
+	}
+	var sum *graph.Node
+	for _, g := range grads {
+		sq := graph.ReduceAllSum(graph.Square(g))
+		if sum == nil {
+			sum = sq
+		} else {
+			sum = graph.Add(sum, sq)
+		}
+	}
+	norm := graph.Sqrt(sum)
+	// maxNorm/max(norm, maxNorm) is min(1, maxNorm/norm) without dividing
+	// by zero.
+	scale := graph.Div(graph.ScalarOne(norm.Graph(), norm.DType()),
+		graph.Max(graph.DivScalar(norm, maxNorm), graph.ScalarOne(norm.Graph(), norm.DType())))
+	out := make([]*graph.Node, len(grads))
+	for i, g := range grads {
+		out[i] = graph.Mul(g, graph.ConvertDType(scale, g.DType()))
+	}
+	return out
 }

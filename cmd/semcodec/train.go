@@ -25,7 +25,7 @@ func init() { register(newTrainCmd) }
 
 type trainFlags struct {
 	config, data, val, out, jsonLog, backend, ckptState, shard string
-	lambda, lr, auxLR, decayFrac                               float64
+	lambda, lr, auxLR, decayFrac, clipNorm                     float64
 	steps, batch, crop, valEvery, ckptEvery, keep              int
 	valImages, valCrop                                         int
 	seed                                                       uint64
@@ -41,7 +41,8 @@ func newTrainCmd() *cobra.Command {
 		Long: `train optimises L = λ·255²·MSE + bpp + CE with Adam (learning rate 1e-4, the
 seed paper's, then ×0.1 for the last --decay-frac of the steps) on random
 crops; the entropy bottleneck's quantiles follow their aux loss with their
-own Adam (--aux-lr).
+own Adam (--aux-lr). Gradients are scaled down to a global norm of at most
+--clip-norm (1, as in CompressAI's training example) before each step.
 
 Data specs (--data, --val; comma-separated, mixed freely):
   DIR                     layout detected: CamVid (DIR with a sibling DIRannot,
@@ -102,6 +103,7 @@ data or checkpoint.`,
 	fl.StringVar(&f.shard, "shard-size", "15MiB", "largest checkpoint data file")
 	fl.Float64Var(&f.lr, "lr", trainer.DefaultLearningRate, "Adam learning rate")
 	fl.Float64Var(&f.auxLR, "aux-lr", trainer.DefaultAuxLearningRate, "learning rate of the bottleneck quantiles on the aux loss")
+	fl.Float64Var(&f.clipNorm, "clip-norm", trainer.DefaultClipNorm, "largest global gradient norm (-1: no clipping)")
 	fl.Float64Var(&f.decayFrac, "decay-frac", trainer.DefaultDecayFraction, "final fraction of the steps run at lr×0.1 (0: none)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
 	fl.BoolVar(&f.noSemantic, "no-semantic", false, "ablation: plain scale hyperprior (no semantic branch)")
@@ -196,7 +198,7 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 	stderr := cmd.ErrOrStderr()
 	opts := trainer.Options{
 		Config: cfg, Steps: f.steps, Batch: f.batch, Crop: f.crop, Seed: f.seed,
-		LearningRate: f.lr, AuxLearningRate: f.auxLR, DecayFraction: f.decayFrac,
+		LearningRate: f.lr, AuxLearningRate: f.auxLR, DecayFraction: f.decayFrac, ClipNorm: f.clipNorm,
 		OutDir: f.out, Resume: f.resume, CkptEvery: f.ckptEvery, Keep: f.keep,
 		CheckpointState: f.ckptState, ShardBytes: shard,
 		ValEvery: f.valEvery, ValImages: f.valImages, ValCrop: f.valCrop,
