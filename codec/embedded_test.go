@@ -15,7 +15,8 @@ import (
 // every quality: the file decodes to the right size, segmentation-only
 // decoding gives the full decode's label map, and the coded payload stays near
 // the model's own estimate from the likelihoods (within 2%, plus the 4 bytes
-// each of the three rANS streams flushes).
+// each of the three rANS streams flushes), and no larger than with format
+// version 1's scale-to-table rule.
 func TestEmbeddedFamilyOnKodak(t *testing.T) {
 	qs := DefaultQualities()
 	if len(qs) == 0 {
@@ -54,6 +55,18 @@ func TestEmbeddedFamilyOnKodak(t *testing.T) {
 		est := bits / 8
 		if d := payload - est; d > 0.02*est+12 || d < -0.02*est {
 			t.Errorf("q%d: payload %.0f bytes vs estimate %.1f (%+.2f%%)", q, payload, est, 100*(payload/est-1))
+		}
+		// Format version 1 rounded scales up to the next table; the current
+		// rule must not code larger.
+		v1, err := m.encodeVersion(img, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		payload1 := float64(len(v1.Hyper) + len(v1.Semantic) + len(v1.Image))
+		t.Logf("q%d: payload vs estimate: version 1 %+.2f%%, version %d %+.2f%%",
+			q, 100*(payload1/est-1), bitstream.Version, 100*(payload/est-1))
+		if payload > payload1 {
+			t.Errorf("q%d: version %d payload %.0f bytes, larger than version 1's %.0f", q, bitstream.Version, payload, payload1)
 		}
 		if buf.Len() <= prevBytes {
 			t.Logf("q%d: %d bytes, not more than the level below (%d)", q, buf.Len(), prevBytes)
