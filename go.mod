@@ -3,6 +3,7 @@ module semcodec
 go 1.26.8
 
 require (
+	github.com/ebitengine/purego v0.11.3
 	github.com/gomlx/gomlx v0.26.0
 	github.com/schollz/progressbar/v3 v3.18.0
 	github.com/spf13/cobra v1.10.2
