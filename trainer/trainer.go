@@ -142,18 +142,25 @@ func (o *Options) setDefaults() {
 
 func (o *Options) validate() error {
 	switch {
-	case o.Steps < 0 || o.Batch < 1 || o.Crop < 1:
-		return fmt.Errorf("semcodec: steps %d, batch %d and crop %d must be positive", o.Steps, o.Batch, o.Crop)
 	case o.CkptEvery < 0 || o.ValEvery < 0 || o.ValImages < 0 || o.ValCrop < 0:
 		return errors.New("semcodec: negative --ckpt-every, --val-every, --val-images or --val-crop")
-	case math.IsNaN(o.ClipNorm):
-		return errors.New("semcodec: gradient clip norm is NaN")
-	case o.LearningRate <= 0 || math.IsNaN(o.LearningRate) || o.DecayFactor <= 0 || o.AuxLearningRate <= 0:
-		return fmt.Errorf("semcodec: learning rate %g and decay factor %g must be positive", o.LearningRate, o.DecayFactor)
 	case o.CheckpointState != StateFull && o.CheckpointState != StateWeights:
 		return fmt.Errorf("semcodec: checkpoint state %q, want %s or %s", o.CheckpointState, StateFull, StateWeights)
 	case o.OutDir == "":
 		return errors.New("semcodec: no output folder")
+	}
+	return o.validateStep()
+}
+
+// validateStep checks the options a Stepper reads.
+func (o *Options) validateStep() error {
+	switch {
+	case o.Steps < 0 || o.Batch < 1 || o.Crop < 1:
+		return fmt.Errorf("semcodec: steps %d, batch %d and crop %d must be positive", o.Steps, o.Batch, o.Crop)
+	case math.IsNaN(o.ClipNorm):
+		return errors.New("semcodec: gradient clip norm is NaN")
+	case o.LearningRate <= 0 || math.IsNaN(o.LearningRate) || o.DecayFactor <= 0 || o.AuxLearningRate <= 0:
+		return fmt.Errorf("semcodec: learning rate %g and decay factor %g must be positive", o.LearningRate, o.DecayFactor)
 	case o.Backend == nil:
 		return errors.New("semcodec: no backend")
 	}
@@ -205,13 +212,10 @@ type Result struct {
 type session struct {
 	opts     Options
 	cfg      model.Config
-	ctx      *mlctx.Context
-	trainEx  *mlctx.Exec
+	st       *Stepper // the training graph and its variables
 	evalEx   *mlctx.Exec
-	lrVar    *mlctx.Variable
-	lr       float64
+	labelled bool // the data has labels: track the moving mIoU
 	run      RunInfo
-	conf     *movingConfusion
 	valLog   string
 	valItems []valItem
 }
@@ -256,13 +260,10 @@ func Train(ctx context.Context, data, val Source, opts Options) (res *Result, er
 	}
 	RemoveStaleTemps(opts.OutDir)
 
-	s := &session{opts: opts, cfg: cfg, ctx: mlctx.New(), lr: math.NaN(),
+	s := &session{opts: opts, cfg: cfg, labelled: k > 0,
 		valLog: filepath.Join(opts.OutDir, "validation.jsonl"),
 		run: RunInfo{Seed: opts.Seed, Batch: opts.Batch, Crop: opts.Crop, Steps: opts.Steps,
 			LearningRate: opts.LearningRate, Data: opts.Data, ClassSet: classSet}}
-	if cfg.Semantic && k > 0 {
-		s.conf = newMovingConfusion(cfg.Classes, mIoUDecay)
-	}
 	var ck *Checkpoint
 	existing, _ := ListCheckpoints(opts.OutDir)
 	switch {
@@ -338,7 +339,7 @@ func Train(ctx context.Context, data, val Source, opts Options) (res *Result, er
 		if step < int64(opts.Steps) {
 			next = fetch(step)
 		}
-		log, err := s.step(step, pf.b)
+		log, err := s.st.Step(step, pf.b)
 		if err != nil {
 			return res, err
 		}
@@ -420,34 +421,17 @@ func describeVal(v *ValResult) string {
 		v.Step, v.Images, v.PSNR, v.BPP, v.CE, m)
 }
 
-// build creates the executors, loads ck (if any) and returns the step the
-// run starts from.
+// build creates the stepper and the validation executor, loads ck (if any)
+// and returns the step the run starts from.
 func (s *session) build(ck *Checkpoint) (int64, error) {
 	cfg, opts := s.cfg, s.opts
-	// GoMLX treats seed 0 as "random", hence the +1. A resumed run
-	// overwrites the random state with the checkpoint's.
-	s.ctx.SetParam(mlctx.ParamInitialSeed, int64(opts.Seed&(1<<62-1))+1)
-	if err := s.ctx.SetRNGStateFromSeed(int64(opts.Seed&(1<<62-1)) + 1); err != nil {
+	opts.Config = cfg
+	var err error
+	if s.st, err = NewStepper(opts); err != nil {
 		return 0, err
 	}
-	opt, ok := optimizers.Adam().LearningRate(opts.LearningRate).Done().(gradientOptimizer)
-	if !ok {
-		return 0, errors.New("semcodec: GoMLX's Adam no longer takes precomputed gradients")
-	}
-	trainFn := func(ctx *mlctx.Context, images, labels *graph.Node) []*graph.Node {
-		out := model.Forward(ctx, cfg, images, true)
-		t := model.Loss(cfg, out, images, labels)
-		q := quantilesVar(ctx)
-		q.SetTrainable(false) // see auxAdamUpdate
-		grads := ctx.BuildTrainableVariablesGradientsGraph(t.Total)
-		if opts.ClipNorm > 0 {
-			grads = clipGlobalNorm(grads, opts.ClipNorm)
-		}
-		opt.UpdateGraphWithGradients(ctx, grads, t.Total.DType())
-		auxAdamUpdate(ctx, q, t.Aux, opts.AuxLearningRate)
-		// The logged loss is what the main optimizer minimises: the aux
-		// loss trains only the quantiles (and is reported by validation).
-		return []*graph.Node{graph.Sub(t.Total, t.Aux), t.MSE, t.BPP, t.CE, predictions(out, labels)}
+	if !s.labelled {
+		s.st.conf = nil // no labels: no moving mIoU, none in checkpoints
 	}
 	evalFn := func(ctx *mlctx.Context, images, labels *graph.Node) []*graph.Node {
 		out := model.Forward(ctx, cfg, images, false)
@@ -460,19 +444,7 @@ func (s *session) build(ck *Checkpoint) (int64, error) {
 		}
 		return []*graph.Node{mse, out.BPP, ce, predictions(out, labels)}
 	}
-	// Build the training graph once, uncompiled, to create every variable,
-	// so that a checkpoint can be checked against them and assigned before
-	// anything runs.
-	if err := buildOnly(opts.Backend, s.ctx, trainFn, opts.Batch, opts.Crop); err != nil {
-		return 0, err
-	}
-	s.lrVar = optimizers.LearningRateVarWithValue(s.ctx, dtypes.Float32, opts.LearningRate)
-	s.ctx = s.ctx.Reuse()
-	var err error
-	if s.trainEx, err = mlctx.NewExec(opts.Backend, s.ctx, trainFn); err != nil {
-		return 0, err
-	}
-	if s.evalEx, err = mlctx.NewExec(opts.Backend, s.ctx, evalFn); err != nil {
+	if s.evalEx, err = mlctx.NewExec(opts.Backend, s.st.ctx, evalFn); err != nil {
 		return 0, err
 	}
 	// Validation images may come in several sizes.
@@ -484,13 +456,13 @@ func (s *session) build(ck *Checkpoint) (int64, error) {
 	if ck.Meta.State == StateWeights {
 		mayMiss = optimizerState
 	}
-	if err := assignVariables(s.ctx, ck.Tensors, mayMiss); err != nil {
+	if err := assignVariables(s.st.ctx, ck.Tensors, mayMiss); err != nil {
 		return 0, &CheckpointError{Path: ck.Path, Err: err}
 	}
-	if s.conf != nil && len(ck.Meta.MovingConfusion) == len(s.conf.m) {
-		copy(s.conf.m, ck.Meta.MovingConfusion)
+	if conf := s.st.conf; conf != nil && len(ck.Meta.MovingConfusion) == len(conf.m) {
+		copy(conf.m, ck.Meta.MovingConfusion)
 	}
-	step := optimizers.GetGlobalStep(s.ctx)
+	step := optimizers.GetGlobalStep(s.st.ctx)
 	if step != ck.Meta.Step {
 		return 0, &CheckpointError{Path: ck.Path, Err: fmt.Errorf("global step %d, metadata says %d", step, ck.Meta.Step)}
 	}
@@ -507,54 +479,20 @@ func predictions(out *model.Outputs, labels *graph.Node) *graph.Node {
 }
 
 func (s *session) close() {
-	if s.trainEx != nil {
-		s.trainEx.Finalize()
+	if s.st != nil {
+		s.st.Close()
 	}
 	if s.evalEx != nil {
 		s.evalEx.Finalize()
 	}
 }
 
-// step runs training step t (1-based) on batch b.
-func (s *session) step(t int64, b *Batch) (StepLog, error) {
-	if lr := s.opts.LearningRateAt(int(t)); lr != s.lr {
-		if err := s.lrVar.SetValue(tensors.FromScalar(float32(lr))); err != nil {
-			return StepLog{}, err
-		}
-		s.lr = lr
-	}
-	images := tensors.FromFlatDataAndDimensions(b.Images, b.Size, b.Crop, b.Crop, 3)
-	labels := tensors.FromFlatDataAndDimensions(b.Labels, b.Size, b.Crop, b.Crop)
-	outs, err := s.trainEx.Exec(images, labels)
-	images.FinalizeAll()
-	labels.FinalizeAll()
-	if err != nil {
-		return StepLog{}, fmt.Errorf("semcodec: step %d: %w", t, err)
-	}
-	defer finalize(outs)
-	log := StepLog{Step: t, Loss: scalar(outs[0]), PSNR: psnrOf(scalar(outs[1])), BPP: scalar(outs[2]), CE: scalar(outs[3])}
-	if math.IsNaN(log.Loss) || math.IsInf(log.Loss, 0) {
-		return log, fmt.Errorf("%w at step %d", ErrDiverged, t)
-	}
-	if s.conf != nil {
-		preds, err := tensors.CopyFlatData[int32](outs[4])
-		if err != nil {
-			return log, err
-		}
-		s.conf.add(preds, b.Labels)
-	}
-	if m, ok := s.conf.meanIoU(); ok {
-		log.MIoU = &m
-	}
-	return log, nil
-}
-
 func (s *session) save(step int64) (string, error) {
 	meta := CheckpointMeta{Step: step, State: s.opts.CheckpointState, Config: s.cfg, Run: s.run}
-	if s.conf != nil {
-		meta.MovingConfusion = s.conf.m
+	if s.st.conf != nil {
+		meta.MovingConfusion = s.st.conf.m
 	}
-	return SaveCheckpoint(s.opts.OutDir, s.ctx, meta, s.opts.ShardBytes, s.opts.Keep)
+	return SaveCheckpoint(s.opts.OutDir, s.st.ctx, meta, s.opts.ShardBytes, s.opts.Keep)
 }
 
 func finalize(ts []*tensors.Tensor) {

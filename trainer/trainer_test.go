@@ -73,20 +73,22 @@ func TestMain(m *testing.M) {
 }
 
 // Training a few steps on real crops lowers the loss. The learning rate is
-// raised from the paper's 1e-4 so that a handful of steps show it.
+// raised from the paper's 1e-4 so that a handful of steps show it. Means
+// run over 12 steps at each end: single batches' losses differ 20-fold, and
+// 8-step means flipped under mere float32 rounding changes.
 func TestLossFalls(t *testing.T) {
 	src, err := OpenData([]string{camvidSubset(t, 4)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := tinyOptions(t, t.TempDir(), 24)
+	opts := tinyOptions(t, t.TempDir(), 48)
 	opts.Batch, opts.LearningRate = 4, 1e-3
 	lines, err := runLog(t, src, opts, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(lines) != 24 {
-		t.Fatalf("%d log lines, want 24", len(lines))
+	if len(lines) != 48 {
+		t.Fatalf("%d log lines, want 48", len(lines))
 	}
 	var first, last float64
 	for i, line := range lines {
@@ -97,17 +99,17 @@ func TestLossFalls(t *testing.T) {
 		if l.Step != int64(i+1) || l.MIoU == nil || l.BPP <= 0 || l.CE <= 0 {
 			t.Fatalf("line %d: %s", i, line)
 		}
-		if i < 8 {
-			first += l.Loss / 8
+		if i < 12 {
+			first += l.Loss / 12
 		}
-		if i >= 16 {
-			last += l.Loss / 8
+		if i >= 36 {
+			last += l.Loss / 12
 		}
 	}
 	if !(last < first) {
-		t.Errorf("mean loss of the last 8 steps %.2f, not below the first 8's %.2f", last, first)
+		t.Errorf("mean loss of the last 12 steps %.2f, not below the first 12's %.2f", last, first)
 	}
-	t.Logf("mean loss: steps 1-8 %.2f, steps 17-24 %.2f", first, last)
+	t.Logf("mean loss: steps 1-12 %.2f, steps 37-48 %.2f", first, last)
 }
 
 // An interrupted and resumed run repeats an uninterrupted one bit for bit.

@@ -1,0 +1,138 @@
+package trainer
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
+
+	"semcodec/model"
+)
+
+// Stepper runs training steps: the one training graph (forward, loss,
+// gradients, clipping, Adam, the quantiles' aux update) and the work Train
+// does around it each step (learning-rate schedule, loss check, moving
+// mIoU). Train runs every step through a Stepper, so timing one times
+// exactly what training runs.
+type Stepper struct {
+	opts  Options
+	ctx   *mlctx.Context // every variable: weights, optimizer and random state
+	exec  *mlctx.Exec
+	lrVar *mlctx.Variable
+	lr    float64          // the value lrVar holds; NaN before the first step
+	conf  *movingConfusion // nil without a segmentation head
+}
+
+// NewStepper builds the training graph of opts.Config for batches of
+// opts.Batch crops of opts.Crop² pixels on opts.Backend, with variables
+// initialised from opts.Seed; the first Step compiles it. It reads Config,
+// Backend, Batch, Crop, Seed, Steps (for the decay phase) and the optimizer
+// settings (LearningRate, AuxLearningRate, DecayFraction, DecayFactor,
+// ClipNorm); zero values take Train's defaults. Crops need not be multiples
+// of model.PadMultiple: model.Forward pads them.
+func NewStepper(opts Options) (st *Stepper, err error) {
+	opts.setDefaults()
+	if err := opts.validateStep(); err != nil {
+		return nil, err
+	}
+	cfg := opts.Config
+	s := &Stepper{opts: opts, ctx: mlctx.New(), lr: math.NaN()}
+	defer func() {
+		if r := recover(); r != nil {
+			st, err = nil, fmt.Errorf("semcodec: building the training graph: %v", r)
+		}
+		if err != nil {
+			s.Close()
+		}
+	}()
+	// GoMLX treats seed 0 as "random", hence the +1. A resumed run
+	// overwrites the random state with the checkpoint's.
+	s.ctx.SetParam(mlctx.ParamInitialSeed, int64(opts.Seed&(1<<62-1))+1)
+	if err := s.ctx.SetRNGStateFromSeed(int64(opts.Seed&(1<<62-1)) + 1); err != nil {
+		return nil, err
+	}
+	opt, ok := optimizers.Adam().LearningRate(opts.LearningRate).Done().(gradientOptimizer)
+	if !ok {
+		return nil, errors.New("semcodec: GoMLX's Adam no longer takes precomputed gradients")
+	}
+	trainFn := func(ctx *mlctx.Context, images, labels *graph.Node) []*graph.Node {
+		out := model.Forward(ctx, cfg, images, true)
+		t := model.Loss(cfg, out, images, labels)
+		q := quantilesVar(ctx)
+		q.SetTrainable(false) // see auxAdamUpdate
+		grads := ctx.BuildTrainableVariablesGradientsGraph(t.Total)
+		if opts.ClipNorm > 0 {
+			grads = clipGlobalNorm(grads, opts.ClipNorm)
+		}
+		opt.UpdateGraphWithGradients(ctx, grads, t.Total.DType())
+		auxAdamUpdate(ctx, q, t.Aux, opts.AuxLearningRate)
+		// The logged loss is what the main optimizer minimises: the aux
+		// loss trains only the quantiles (and is reported by validation).
+		return []*graph.Node{graph.Sub(t.Total, t.Aux), t.MSE, t.BPP, t.CE, predictions(out, labels)}
+	}
+	// Build the graph once, uncompiled, to create every variable, so that
+	// a checkpoint can be checked against them and assigned before
+	// anything runs.
+	if err := buildOnly(opts.Backend, s.ctx, trainFn, opts.Batch, opts.Crop); err != nil {
+		return nil, err
+	}
+	s.lrVar = optimizers.LearningRateVarWithValue(s.ctx, dtypes.Float32, opts.LearningRate)
+	s.ctx = s.ctx.Reuse()
+	if s.exec, err = mlctx.NewExec(opts.Backend, s.ctx, trainFn); err != nil {
+		return nil, err
+	}
+	if cfg.Semantic {
+		s.conf = newMovingConfusion(cfg.Classes, mIoUDecay)
+	}
+	return s, nil
+}
+
+// Step runs training step t (1-based; it picks the learning rate, see
+// Options.LearningRateAt) on b. A batch of another size than the options'
+// compiles another graph. It fails with ErrDiverged when the loss is not
+// finite.
+func (s *Stepper) Step(t int64, b *Batch) (StepLog, error) {
+	if lr := s.opts.LearningRateAt(int(t)); lr != s.lr {
+		if err := s.lrVar.SetValue(tensors.FromScalar(float32(lr))); err != nil {
+			return StepLog{}, err
+		}
+		s.lr = lr
+	}
+	images := tensors.FromFlatDataAndDimensions(b.Images, b.Size, b.Crop, b.Crop, 3)
+	labels := tensors.FromFlatDataAndDimensions(b.Labels, b.Size, b.Crop, b.Crop)
+	outs, err := s.exec.Exec(images, labels)
+	images.FinalizeAll()
+	labels.FinalizeAll()
+	if err != nil {
+		return StepLog{}, fmt.Errorf("semcodec: step %d: %w", t, err)
+	}
+	defer finalize(outs)
+	log := StepLog{Step: t, Loss: scalar(outs[0]), PSNR: psnrOf(scalar(outs[1])), BPP: scalar(outs[2]), CE: scalar(outs[3])}
+	if math.IsNaN(log.Loss) || math.IsInf(log.Loss, 0) {
+		return log, fmt.Errorf("%w at step %d", ErrDiverged, t)
+	}
+	if s.conf != nil {
+		preds, err := tensors.CopyFlatData[int32](outs[4])
+		if err != nil {
+			return log, err
+		}
+		s.conf.add(preds, b.Labels)
+	}
+	if m, ok := s.conf.meanIoU(); ok {
+		log.MIoU = &m
+	}
+	return log, nil
+}
+
+// Close frees the compiled graph. The Stepper must not be used afterwards.
+func (s *Stepper) Close() {
+	if s.exec != nil {
+		s.exec.Finalize()
+		s.exec = nil
+	}
+}
