@@ -167,6 +167,8 @@ func convFast(be *simplego.Backend, node *simplego.Node, inputs []*simplego.Buff
 				rowStepY: stride[0], rowStepX: stride[1], tapStepY: kdil[0], tapStepX: kdil[1],
 				padY: pads[0][0], padX: pads[1][0]}
 			convGather(o, x, w, g, co)
+		} else if stride[0] == 1 && stride[1] == 1 && kdil[0] == 1 && kdil[1] == 1 {
+			convPhases(o, x, w, xd, od, kh, kw, idil, pads)
 		} else {
 			convScatter(o, x, w, xd, od, kh, kw, stride, idil, kdil, pads)
 		}
@@ -247,6 +249,68 @@ func convKernelGrad(out, x, v []float32, g patchGeom, co int) {
 	}
 }
 
+// convPhases handles input dilation (iy, ix) at stride 1, which is how
+// GoMLX writes the input gradient of a strided convolution. Output pixels
+// of one phase (oy mod iy, ox mod ix) all see the input through the same
+// taps, so each phase is an ordinary stride-1 convolution of x with a
+// sub-kernel: gathered, multiplied and copied into place, with no product
+// of an injected zero and no scatter-add.
+func convPhases(out, x, w []float32, xd, od []int, kh, kw int, idil []int, pads [][2]int) {
+	n, h, wd, ci := xd[0], xd[1], xd[2], xd[3]
+	oh, ow, co := od[1], od[2], od[3]
+	// taps lists the kernel taps that land on input samples for output
+	// phase r along one axis, and the input offset of the first.
+	taps := func(r, k, dil, pad int) (list []int, first int) {
+		for t := range k {
+			if ((r+t-pad)%dil+dil)%dil == 0 {
+				if list == nil {
+					first = (r + t - pad) / dil
+					if r+t-pad < 0 {
+						first = -((pad - r - t) / dil)
+					}
+				}
+				list = append(list, t)
+			}
+		}
+		return list, first
+	}
+	for ry := range min(idil[0], oh) {
+		ty, offY := taps(ry, kh, idil[0], pads[0][0])
+		ohP := (oh - ry + idil[0] - 1) / idil[0]
+		for rx := range min(idil[1], ow) {
+			tx, offX := taps(rx, kw, idil[1], pads[1][0])
+			owP := (ow - rx + idil[1] - 1) / idil[1]
+			rows := n * ohP * owP
+			tmp := getScratch(rows * co)
+			if len(ty) == 0 || len(tx) == 0 {
+				clear(tmp)
+			} else {
+				sub := getScratch(len(ty) * len(tx) * ci * co)
+				for a, t := range ty {
+					for b, u := range tx {
+						copy(sub[(a*len(tx)+b)*ci*co:(a*len(tx)+b+1)*ci*co], w[(t*kw+u)*ci*co:(t*kw+u+1)*ci*co])
+					}
+				}
+				g := patchGeom{n: n, h: h, w: wd, c: ci, oh: ohP, ow: owP, kh: len(ty), kw: len(tx),
+					rowStepY: 1, rowStepX: 1, tapStepY: 1, tapStepX: 1, padY: -offY, padX: -offX}
+				convGather(tmp, x, sub, g, co)
+				putScratch(sub)
+			}
+			for img := range n {
+				for j := range ohP {
+					oy := ry + j*idil[0]
+					for i := range owP {
+						ox := rx + i*idil[1]
+						r := (img*ohP+j)*owP + i
+						copy(out[((img*oh+oy)*ow+ox)*co:((img*oh+oy)*ow+ox+1)*co], tmp[r*co:(r+1)*co])
+					}
+				}
+			}
+			putScratch(tmp)
+		}
+	}
+}
+
 // convScatter handles input dilation (a transposed convolution): for each
 // image, shares [h*w, kh*kw*co] = x · wᵀ-by-tap, then each input pixel's
 // share of tap (ty, tx) is added to the output pixel that tap reaches.
@@ -261,7 +325,7 @@ func convScatter(out, x, w []float32, xd, od []int, kh, kw int, stride, idil, kd
 	permute(wt, w, []int{taps, ci, co}, []int{1, 0, 2})
 	clear(out)
 	share := taps * co
-	rowsPerChunk := max(1, min(h, (1<<21)/max(1, wd*share)))
+	rowsPerChunk := max(1, min(h, (1<<18)/max(1, wd*share))) // about 1 MB of shares: stays in L2
 	image := func(img int, serial bool) {
 		buf := getScratch(rowsPerChunk * wd * share)
 		defer putScratch(buf)

@@ -240,3 +240,33 @@ func TestElementwiseKernelsMatchSimplego(t *testing.T) {
 		})
 	}
 }
+
+// TestDilatedInputConvMatchesSimplego covers input dilation directly: at
+// stride 1 (by output phases) and with strides or kernel dilation (by
+// scatter-adding each input pixel's shares).
+func TestDilatedInputConvMatchesSimplego(t *testing.T) {
+	rng := rand.New(rand.NewSource(9))
+	cases := []struct {
+		x, k               [4]int
+		stride, idil, kdil []int
+		pads               [][2]int
+	}{
+		{[4]int{2, 5, 6, 3}, [4]int{5, 5, 3, 4}, []int{1, 1}, []int{2, 2}, []int{1, 1}, [][2]int{{2, 3}, {2, 3}}},
+		{[4]int{1, 4, 5, 2}, [4]int{3, 5, 2, 3}, []int{1, 1}, []int{3, 2}, []int{1, 1}, [][2]int{{1, 0}, {3, 2}}},
+		{[4]int{2, 5, 6, 3}, [4]int{3, 3, 3, 2}, []int{2, 1}, []int{2, 2}, []int{1, 1}, [][2]int{{1, 1}, {1, 1}}},
+		{[4]int{1, 6, 5, 2}, [4]int{3, 3, 2, 2}, []int{1, 1}, []int{2, 2}, []int{2, 1}, [][2]int{{2, 2}, {1, 1}}},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("x%v_k%v_s%v_id%v_kd%v", c.x, c.k, c.stride, c.idil, c.kdil), func(t *testing.T) {
+			x, k := randTensor(rng, c.x[:]...), randTensor(rng, c.k[:]...)
+			fn := func(in []*graph.Node) []*graph.Node {
+				return []*graph.Node{graph.ConvGeneral(in[0], in[1], nhwc, c.stride, c.pads, c.idil, c.kdil, 1, 1)}
+			}
+			fast, slow, fb := runBoth(t, fn, x, k)
+			assertClose(t, "forward", fast[0], slow[0])
+			if fb != 0 {
+				t.Errorf("%d executions left the fast path", fb)
+			}
+		})
+	}
+}

@@ -136,7 +136,11 @@ func (b *builder) sliceAxis(x backends.Op, axis, start, limit int) (backends.Op,
 	return b.Slice(x, starts, limits, strides)
 }
 
-// Reverse gathers each listed axis with the indices n-1, ..., 0.
+// reverseBySlices is the longest axis Reverse builds from slices.
+const reverseBySlices = 16
+
+// Reverse reverses each listed axis: short ones by slicing, longer ones by
+// gathering with the indices n-1, ..., 0.
 func (b *builder) Reverse(x backends.Op, axes ...int) (backends.Op, error) {
 	shape, err := b.OpShape(x)
 	if err != nil {
@@ -163,6 +167,20 @@ func (b *builder) reverseAxis(x backends.Op, shape shapes.Shape, axis int) (back
 	n := shape.Dimensions[axis]
 	if n <= 1 {
 		return x, nil
+	}
+	if n <= reverseBySlices {
+		// Short axes (the spatial axes of kernels, which GoMLX's
+		// convolution gradient reverses): n slices concatenated in reverse
+		// order copy whole blocks, where Gather goes element by element.
+		parts := make([]backends.Op, n)
+		for i := range n {
+			p, err := b.sliceAxis(x, axis, n-1-i, n-i)
+			if err != nil {
+				return nil, err
+			}
+			parts[i] = p
+		}
+		return b.Concatenate(axis, parts...)
 	}
 	idx := make([]int32, n)
 	for i := range idx {

@@ -161,6 +161,17 @@ func TestReverse(t *testing.T) {
 			}
 		}
 	}
+	// An axis longer than reverseBySlices is gathered.
+	long := iota(2 * (reverseBySlices + 3))
+	gotLong := tensors.MustCopyFlatData[float64](graph.MustExecOnce(semcpu(), func(x *graph.Node) *graph.Node {
+		return graph.Reverse(x, 1)
+	}, tensors.FromFlatDataAndDimensions(long, 2, reverseBySlices+3)))
+	for i, g := range gotLong {
+		n := reverseBySlices + 3
+		if w := long[(i/n)*n+n-1-i%n]; g != w {
+			t.Fatalf("long axis, element %d: %v, want %v", i, g, w)
+		}
+	}
 	// Integer tensors and size-1 axes take the same path.
 	got := graph.MustExecOnce(semcpu(), func(x *graph.Node) *graph.Node { return graph.Reverse(x, 0, 1) },
 		tensors.FromValue([][]int32{{1, 2, 3}}))

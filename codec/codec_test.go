@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"semcodec/backend"
+	"semcodec/blas"
 	"semcodec/bitstream"
 	"semcodec/imageio"
 )
@@ -195,6 +196,33 @@ func TestLatentsExactAcrossProcsAndBackends(t *testing.T) {
 	}
 	if _, err := (&Decoder{Models: []*Model{other}}).Decode(bytes.NewReader(encodedImage(t, 70, 50))); err != nil {
 		t.Errorf("decoding on the other backend: %v", err)
+	}
+	// OpenBLAS or the pure-Go sgemm, semcpu's kernels or simplego's own: a
+	// file encoded on one path decodes to the same integers on another.
+	for _, path := range []struct {
+		name string
+		set  func() (restore func())
+	}{
+		{"pure-Go sgemm", func() func() { return blas.SetEnabled(false) }},
+		{"simplego executors", func() func() { return backend.SetFastPath(false) }},
+	} {
+		restore := path.set()
+		enc, err := m.analyse(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := encodeBytes(t, m, img)
+		restore()
+		dec := decodeLatents(t, decoder(t), data)
+		if !slices.Equal(enc.y, dec.y) || !slices.Equal(enc.z, dec.z) {
+			t.Errorf("encoded with %s, decoded with the default path: latents differ", path.name)
+		}
+		restore = path.set()
+		again := decodeLatents(t, decoder(t), data)
+		restore()
+		if !slices.Equal(again.y, dec.y) || !slices.Equal(again.z, dec.z) {
+			t.Errorf("decoded with %s and with the default path: latents differ", path.name)
+		}
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,9 +16,10 @@ import (
 func init() { register(newBenchCmd) }
 
 type benchFlags struct {
-	asJSON bool
-	runs   int
-	only   []string
+	asJSON     bool
+	runs       int
+	only       []string
+	cpuProfile string
 }
 
 func newBenchCmd() *cobra.Command {
@@ -46,6 +49,7 @@ Exit codes: 0 success, 1 usage error or failure.`,
 	fl.BoolVar(&f.asJSON, "json", false, "print one JSON object instead of a table")
 	fl.IntVar(&f.runs, "runs", 5, "timed runs per entry, after one untimed warm-up")
 	fl.StringSliceVar(&f.only, "only", nil, "run only these entries (comma-separated)")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (warm-ups included) to this file, for go tool pprof")
 	return cmd
 }
 
@@ -85,6 +89,17 @@ func runBench(cmd *cobra.Command, f benchFlags) error {
 		if err := writeBenchHeader(out, rep); err != nil {
 			return err
 		}
+	}
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	for _, e := range entries {
 		if f.asJSON {
