@@ -13,8 +13,8 @@ import (
 	"testing"
 
 	"semcodec/backend"
-	"semcodec/blas"
 	"semcodec/bitstream"
+	"semcodec/blas"
 	"semcodec/imageio"
 )
 
