@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -36,6 +37,17 @@ func elementwiseKernels() map[backends.OpType]nodeExecutor {
 		m[op] = func(be *simplego.Backend, node *simplego.Node, in []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
 			if fastEnabled.Load() {
 				if out, ok := reduceFast(op, be, node, in); ok {
+					elementwiseCalls.Add(1)
+					return out, nil
+				}
+			}
+			return saved[op](be, node, in, owned)
+		}
+	}
+	for _, op := range []backends.OpType{backends.OpTypeSign, backends.OpTypeNeg, backends.OpTypeAbs, backends.OpTypeSqrt} {
+		m[op] = func(be *simplego.Backend, node *simplego.Node, in []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
+			if fastEnabled.Load() {
+				if out, ok := unaryFast(op, be, node, in, owned); ok {
 					elementwiseCalls.Add(1)
 					return out, nil
 				}
@@ -289,6 +301,57 @@ func binaryLoop(op backends.OpType, o, a, b []float32, sa, sb int) {
 			o[i] = v
 		}
 	}
+}
+
+// unaryFast runs Sign, Neg, Abs and Sqrt on float32, in place when the
+// input buffer is no longer needed. Sign is branch-free: on noise-like
+// data simplego's branching loop mispredicts every other element.
+func unaryFast(op backends.OpType, be *simplego.Backend, node *simplego.Node, in []*simplego.Buffer,
+	owned []bool) (*simplego.Buffer, bool) {
+	nd := (*nodeMirror)(unsafe.Pointer(node))
+	if nd.shape.DType != dtypes.Float32 || len(in) != 1 {
+		return nil, false
+	}
+	x, ok := float32Data(be, in[0])
+	if !ok || len(x) != nd.shape.Size() {
+		return nil, false
+	}
+	var out *simplego.Buffer
+	if owned[0] {
+		out, in[0] = in[0], nil
+	} else {
+		out = be.NewBuffer(nd.shape)
+	}
+	o, _ := float32Data(be, out)
+	parallelRange(len(x), minParallel, func(lo, hi int) {
+		o, x := o[lo:hi], x[lo:hi]
+		switch op {
+		case backends.OpTypeSign:
+			for i, v := range x {
+				o[i] = float32(b2i(v > 0) - b2i(v < 0))
+			}
+		case backends.OpTypeNeg:
+			for i, v := range x {
+				o[i] = -v
+			}
+		case backends.OpTypeAbs:
+			for i, v := range x {
+				o[i] = math.Float32frombits(math.Float32bits(v) &^ (1 << 31))
+			}
+		case backends.OpTypeSqrt:
+			for i, v := range x {
+				o[i] = float32(math.Sqrt(float64(v)))
+			}
+		}
+	})
+	return out, true
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // fmax and fmin propagate NaN, as simplego (and XLA) do.

@@ -222,6 +222,20 @@ func TestElementwiseKernelsMatchSimplego(t *testing.T) {
 			assertClose(t, "max", fast[1], slow[1])
 		})
 	}
+	for _, dims := range [][]int{{3, 5}, {8, 64, 64, 16}} {
+		t.Run(fmt.Sprintf("unary%v", dims), func(t *testing.T) {
+			x := randTensor(rng, dims...)
+			fn := func(in []*graph.Node) []*graph.Node {
+				e := graph.Exp(in[0]) // an owned intermediate: the in-place path
+				return []*graph.Node{graph.Sign(in[0]), graph.Neg(in[0]), graph.Abs(in[0]), graph.Sqrt(e),
+					graph.Sqrt(graph.Abs(in[0])), graph.Neg(e)}
+			}
+			fast, slow, _ := runBoth(t, fn, x)
+			for i := range fast {
+				assertClose(t, fmt.Sprint("unary ", i), fast[i], slow[i])
+			}
+		})
+	}
 	transposes := []struct{ dims, perm []int }{
 		{[]int{2, 3, 4, 5}, []int{0, 3, 1, 2}},
 		{[]int{2, 3, 4, 5}, []int{3, 2, 1, 0}},
