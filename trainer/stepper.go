@@ -56,9 +56,9 @@ func NewStepper(opts Options) (st *Stepper, err error) {
 	if err := s.ctx.SetRNGStateFromSeed(int64(opts.Seed&(1<<62-1)) + 1); err != nil {
 		return nil, err
 	}
-	opt, ok := optimizers.Adam().LearningRate(opts.LearningRate).Done().(gradientOptimizer)
-	if !ok {
-		return nil, errors.New("semcodec: GoMLX's Adam no longer takes precomputed gradients")
+	opt, err := newAdam(opts.LearningRate)
+	if err != nil {
+		return nil, err
 	}
 	trainFn := func(ctx *mlctx.Context, images, labels *graph.Node) []*graph.Node {
 		out := model.Forward(ctx, cfg, images, true)
@@ -135,4 +135,18 @@ func (s *Stepper) Close() {
 		s.exec.Finalize()
 		s.exec = nil
 	}
+}
+
+// adamEpsilon is the usual Adam ε (Kingma & Ba; PyTorch, CompressAI).
+// GoMLX's default is 1e-7, which damps the steps of parameters whose
+// gradients are small, such as the entropy bottleneck's.
+const adamEpsilon = 1e-8
+
+// newAdam is the main optimizer: Adam with bias correction and ε = 1e-8.
+func newAdam(learningRate float64) (gradientOptimizer, error) {
+	opt, ok := optimizers.Adam().LearningRate(learningRate).Epsilon(adamEpsilon).Done().(gradientOptimizer)
+	if !ok {
+		return nil, errors.New("semcodec: GoMLX's Adam no longer takes precomputed gradients")
+	}
+	return opt, nil
 }
