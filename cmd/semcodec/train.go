@@ -26,6 +26,8 @@ func init() { register(newTrainCmd) }
 type trainFlags struct {
 	config, data, val, out, jsonLog, backend, ckptState, shard string
 	lambda, lr, auxLR, decayFrac, clipNorm                     float64
+	ceWeight                                                   float64
+	mSemantic                                                  int
 	steps, batch, crop, valEvery, ckptEvery, keep              int
 	valImages, valCrop                                         int
 	seed                                                       uint64
@@ -106,6 +108,8 @@ data or checkpoint.`,
 	fl.Float64Var(&f.clipNorm, "clip-norm", trainer.DefaultClipNorm, "largest global gradient norm (-1: no clipping)")
 	fl.Float64Var(&f.decayFrac, "decay-frac", trainer.DefaultDecayFraction, "final fraction of the steps run at lr×0.1 (0: none)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
+	fl.Float64Var(&f.ceWeight, "ce-weight", 0, "weight of the cross-entropy term (default: the config's, 1)")
+	fl.IntVar(&f.mSemantic, "m-semantic", 0, "channels of the semantic latent (default: the config's); fresh runs only")
 	fl.BoolVar(&f.noSemantic, "no-semantic", false, "ablation: plain scale hyperprior (no semantic branch)")
 	fl.BoolVar(&f.noQuantSem, "no-quantize-semantic", false, "ablation: semantic latent not quantized")
 	fl.BoolVar(&f.noAggregation, "no-aggregation", false, "ablation: no multi-scale aggregation")
@@ -167,6 +171,9 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 		if !changed("lambda") {
 			f.lambda = meta.Config.Lambda
 		}
+		if !changed("ce-weight") {
+			f.ceWeight = meta.Config.CEWeight
+		}
 		if !changed("seed") {
 			f.seed = meta.Run.Seed
 		}
@@ -179,6 +186,12 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 	}
 	if f.lambda != 0 {
 		cfg.Lambda = f.lambda
+	}
+	if changed("ce-weight") || f.resume {
+		cfg.CEWeight = f.ceWeight
+	}
+	if f.mSemantic != 0 {
+		cfg.MSemantic = f.mSemantic
 	}
 	be, err := newBackend(f.backend)
 	if err != nil {
