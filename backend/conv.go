@@ -7,36 +7,10 @@ import (
 	"sync/atomic"
 	"unsafe"
 
-	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 
 	"semcodec/blas"
 )
-
-// execConv runs a float32 2-D ConvGeneral as packed sgemm work. Three
-// layouts cover a model's convolutions and GoMLX's gradients of them:
-//
-//   - NHWC input and output, any kernel layout, no input dilation: patches
-//     are packed row by row straight into the sgemm operand (convGather);
-//   - the same with input dilation (the input gradient of a strided
-//     convolution): one sgemm per image gives each input pixel's share of
-//     every tap, added back at its place (convScatter), so no multiply
-//     touches the injected zeros;
-//   - the kernel gradient, which GoMLX writes as a convolution with batch
-//     and channel axes swapped: patchesᵀ · v, accumulated over chunks of
-//     rows (convKernelGrad).
-//
-// Anything else goes to simplego's own executor.
-func execConv(be *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
-	if fastEnabled.Load() {
-		if out, ok := convFast(be, node, inputs); ok {
-			fastCalls.Add(1)
-			return out, nil
-		}
-		fallbackCalls.Add(1)
-	}
-	return saved[backends.OpTypeConvGeneral](be, node, inputs, owned)
-}
 
 // patchGeom describes a patch matrix: one row per position of the row
 // grid (n images of oh x ow), one column block of c values per tap of the
@@ -124,7 +98,21 @@ func parallelChunks(rows, chunk int, fn func(worker, r0, r1 int)) int {
 	return workers
 }
 
-func convFast(be *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer) (*simplego.Buffer, bool) {
+// convFast runs a float32 2-D ConvGeneral as packed sgemm work. Three
+// layouts cover a model's convolutions and GoMLX's gradients of them:
+//
+//   - NHWC input and output, any kernel layout, no input dilation: patches
+//     are packed row by row straight into the sgemm operand (convGather);
+//   - the same with input dilation (the input gradient of a strided
+//     convolution): one sgemm per image gives each input pixel's share of
+//     every tap, added back at its place (convScatter), so no multiply
+//     touches the injected zeros;
+//   - the kernel gradient, which GoMLX writes as a convolution with batch
+//     and channel axes swapped: patchesᵀ · v, accumulated over chunks of
+//     rows (convKernelGrad).
+//
+// Anything else goes to simplego's own executor.
+func convFast(be *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, _ []bool) (*simplego.Buffer, bool) {
 	nd := (*nodeMirror)(unsafe.Pointer(node))
 	p := paramsOf[convParams](nd.data, convType)
 	if p == nil || len(inputs) != 2 || p.channelGroupCount > 1 || p.batchGroupCount > 1 ||

@@ -5,28 +5,16 @@ import (
 	"sync"
 	"unsafe"
 
-	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/backends/simplego"
 
 	"semcodec/blas"
 )
 
-// execDot runs a float32 DotGeneral as one sgemm per batch element; the
+// dotFast runs a float32 DotGeneral as one sgemm per batch element; the
 // operands are used in place when their axes already come in
 // (batch, cross, contracting) or (batch, contracting, cross) order, and
 // are transposed into scratch space otherwise.
-func execDot(be *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
-	if fastEnabled.Load() {
-		if out, ok := dotFast(be, node, inputs); ok {
-			fastCalls.Add(1)
-			return out, nil
-		}
-		fallbackCalls.Add(1)
-	}
-	return saved[backends.OpTypeDotGeneral](be, node, inputs, owned)
-}
-
-func dotFast(be *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer) (*simplego.Buffer, bool) {
+func dotFast(be *simplego.Backend, node *simplego.Node, inputs []*simplego.Buffer, _ []bool) (*simplego.Buffer, bool) {
 	n := (*nodeMirror)(unsafe.Pointer(node))
 	p := paramsOf[dotParams](n.data, dotType)
 	if p == nil || len(inputs) != 2 {

@@ -19,50 +19,26 @@ import (
 // vector, a scalar; sums over leading or trailing axes) with plain loops
 // split over GOMAXPROCS; anything else goes to simplego.
 
-func elementwiseKernels() map[backends.OpType]nodeExecutor {
-	m := map[backends.OpType]nodeExecutor{}
+func elementwiseKernels() map[backends.OpType]fastKernel {
+	m := map[backends.OpType]fastKernel{}
 	for _, op := range []backends.OpType{backends.OpTypeAdd, backends.OpTypeSub, backends.OpTypeMul,
 		backends.OpTypeDiv, backends.OpTypeMax, backends.OpTypeMin} {
-		m[op] = func(be *simplego.Backend, node *simplego.Node, in []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
-			if fastEnabled.Load() {
-				if out, ok := binaryFast(op, be, node, in, owned); ok {
-					elementwiseCalls.Add(1)
-					return out, nil
-				}
-			}
-			return saved[op](be, node, in, owned)
+		m[op] = func(be *simplego.Backend, node *simplego.Node, in []*simplego.Buffer, owned []bool) (*simplego.Buffer, bool) {
+			return binaryFast(op, be, node, in, owned)
 		}
 	}
 	for _, op := range []backends.OpType{backends.OpTypeReduceSum, backends.OpTypeReduceMax} {
-		m[op] = func(be *simplego.Backend, node *simplego.Node, in []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
-			if fastEnabled.Load() {
-				if out, ok := reduceFast(op, be, node, in); ok {
-					elementwiseCalls.Add(1)
-					return out, nil
-				}
-			}
-			return saved[op](be, node, in, owned)
+		m[op] = func(be *simplego.Backend, node *simplego.Node, in []*simplego.Buffer, _ []bool) (*simplego.Buffer, bool) {
+			return reduceFast(op, be, node, in)
 		}
 	}
 	for _, op := range []backends.OpType{backends.OpTypeSign, backends.OpTypeNeg, backends.OpTypeAbs, backends.OpTypeSqrt} {
-		m[op] = func(be *simplego.Backend, node *simplego.Node, in []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
-			if fastEnabled.Load() {
-				if out, ok := unaryFast(op, be, node, in, owned); ok {
-					elementwiseCalls.Add(1)
-					return out, nil
-				}
-			}
-			return saved[op](be, node, in, owned)
+		m[op] = func(be *simplego.Backend, node *simplego.Node, in []*simplego.Buffer, owned []bool) (*simplego.Buffer, bool) {
+			return unaryFast(op, be, node, in, owned)
 		}
 	}
-	m[backends.OpTypeTranspose] = func(be *simplego.Backend, node *simplego.Node, in []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
-		if fastEnabled.Load() {
-			if out, ok := transposeFast(be, node, in); ok {
-				elementwiseCalls.Add(1)
-				return out, nil
-			}
-		}
-		return saved[backends.OpTypeTranspose](be, node, in, owned)
+	m[backends.OpTypeTranspose] = func(be *simplego.Backend, node *simplego.Node, in []*simplego.Buffer, _ []bool) (*simplego.Buffer, bool) {
+		return transposeFast(be, node, in)
 	}
 	return m
 }

@@ -83,11 +83,11 @@ func init() {
 		return
 	}
 	kernels := map[backends.OpType]nodeExecutor{
-		backends.OpTypeDotGeneral:  execDot,
-		backends.OpTypeConvGeneral: execConv,
+		backends.OpTypeDotGeneral:  executor(backends.OpTypeDotGeneral, dotFast, &fastCalls, &fallbackCalls),
+		backends.OpTypeConvGeneral: executor(backends.OpTypeConvGeneral, convFast, &fastCalls, &fallbackCalls),
 	}
 	for op, k := range elementwiseKernels() {
-		kernels[op] = k
+		kernels[op] = executor(op, k, &elementwiseCalls, nil)
 	}
 	for op := range kernels {
 		if simplegoExecutors[op] == nil {
@@ -101,6 +101,28 @@ func init() {
 	}
 	fastEnabled.Store(true)
 	fastReason = "on: DotGeneral and ConvGeneral run packed sgemm kernels; common float32 elementwise ops, reductions and transposes run parallel kernels"
+}
+
+// fastKernel runs a node on semcpu's kernels, or declines (false) when the
+// node is not a case it covers.
+type fastKernel func(be *simplego.Backend, node *simplego.Node, in []*simplego.Buffer, owned []bool) (*simplego.Buffer, bool)
+
+// executor makes op's executor: the fast kernel when the fast path is on
+// and the kernel takes the node, simplego's own otherwise. It counts the
+// kernel's runs in ran and, if declined is not nil, the declines there.
+func executor(op backends.OpType, fast fastKernel, ran, declined *atomic.Int64) nodeExecutor {
+	return func(be *simplego.Backend, node *simplego.Node, in []*simplego.Buffer, owned []bool) (*simplego.Buffer, error) {
+		if fastEnabled.Load() {
+			if out, ok := fast(be, node, in, owned); ok {
+				ran.Add(1)
+				return out, nil
+			}
+			if declined != nil {
+				declined.Add(1)
+			}
+		}
+		return saved[op](be, node, in, owned)
+	}
 }
 
 // FastPath reports whether semcpu's DotGeneral/ConvGeneral kernels are

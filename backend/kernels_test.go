@@ -10,6 +10,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
+	"semcodec/backend/backendtest"
 	"semcodec/blas"
 )
 
@@ -19,18 +20,6 @@ func TestFastPathInstalled(t *testing.T) {
 		t.Fatalf("semcpu fast path is off: %s", reason)
 	}
 	t.Logf("fast path: %s; matmul: %s", reason, blas.Current())
-}
-
-func randTensor(rng *rand.Rand, dims ...int) *tensors.Tensor {
-	n := 1
-	for _, d := range dims {
-		n *= d
-	}
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = float32(rng.NormFloat64())
-	}
-	return tensors.FromFlatDataAndDimensions(v, dims...)
 }
 
 // runBoth executes fn on semcpu with the fast kernels and with simplego's
@@ -109,7 +98,7 @@ func TestConvKernelsMatchSimplego(t *testing.T) {
 		t.Run(fmt.Sprintf("x%v_k%v_s%d_d%d", c.x, c.k, c.stride, c.dilation), func(t *testing.T) {
 			rng := rand.New(rand.NewSource(3))
 			ph, pw := (c.k[0]-1)*c.dilation/2, (c.k[1]-1)*c.dilation/2
-			x, k := randTensor(rng, c.x[:]...), randTensor(rng, c.k[:]...)
+			x, k := backendtest.RandN32(rng, c.x[:]...), backendtest.RandN32(rng, c.k[:]...)
 			fn := func(in []*graph.Node) []*graph.Node {
 				y := graph.ConvGeneral(in[0], in[1], nhwc, []int{c.stride, c.stride}, [][2]int{{ph, ph}, {pw, pw}},
 					nil, []int{c.dilation, c.dilation}, 1, 1)
@@ -149,7 +138,7 @@ func TestDotKernelsMatchSimplego(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			a, b := randTensor(rng, c.a...), randTensor(rng, c.b...)
+			a, b := backendtest.RandN32(rng, c.a...), backendtest.RandN32(rng, c.b...)
 			fn := func(in []*graph.Node) []*graph.Node {
 				return []*graph.Node{graph.DotGeneral(in[0], c.ac, c.ab, in[1], c.bc, c.bb)}
 			}
@@ -186,7 +175,7 @@ func TestElementwiseKernelsMatchSimplego(t *testing.T) {
 	for _, c := range binary {
 		for name, op := range ops {
 			t.Run(fmt.Sprintf("%s%v%v", name, c.a, c.b), func(t *testing.T) {
-				a, b := randTensor(rng, c.a...), randTensor(rng, c.b...)
+				a, b := backendtest.RandN32(rng, c.a...), backendtest.RandN32(rng, c.b...)
 				fn := func(in []*graph.Node) []*graph.Node {
 					// Exp makes the operands intermediate (owned) buffers, so
 					// the in-place path runs too.
@@ -213,7 +202,7 @@ func TestElementwiseKernelsMatchSimplego(t *testing.T) {
 	}
 	for _, c := range reductions {
 		t.Run(fmt.Sprintf("reduce%v%v", c.dims, c.axes), func(t *testing.T) {
-			x := randTensor(rng, c.dims...)
+			x := backendtest.RandN32(rng, c.dims...)
 			fn := func(in []*graph.Node) []*graph.Node {
 				return []*graph.Node{graph.ReduceSum(in[0], c.axes...), graph.ReduceMax(in[0], c.axes...)}
 			}
@@ -224,7 +213,7 @@ func TestElementwiseKernelsMatchSimplego(t *testing.T) {
 	}
 	for _, dims := range [][]int{{3, 5}, {8, 64, 64, 16}} {
 		t.Run(fmt.Sprintf("unary%v", dims), func(t *testing.T) {
-			x := randTensor(rng, dims...)
+			x := backendtest.RandN32(rng, dims...)
 			fn := func(in []*graph.Node) []*graph.Node {
 				e := graph.Exp(in[0]) // an owned intermediate: the in-place path
 				return []*graph.Node{graph.Sign(in[0]), graph.Neg(in[0]), graph.Abs(in[0]), graph.Sqrt(e),
@@ -245,7 +234,7 @@ func TestElementwiseKernelsMatchSimplego(t *testing.T) {
 	}
 	for _, c := range transposes {
 		t.Run(fmt.Sprintf("transpose%v%v", c.dims, c.perm), func(t *testing.T) {
-			x := randTensor(rng, c.dims...)
+			x := backendtest.RandN32(rng, c.dims...)
 			fn := func(in []*graph.Node) []*graph.Node {
 				return []*graph.Node{graph.TransposeAllAxes(in[0], c.perm...)}
 			}
@@ -272,7 +261,7 @@ func TestDilatedInputConvMatchesSimplego(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("x%v_k%v_s%v_id%v_kd%v", c.x, c.k, c.stride, c.idil, c.kdil), func(t *testing.T) {
-			x, k := randTensor(rng, c.x[:]...), randTensor(rng, c.k[:]...)
+			x, k := backendtest.RandN32(rng, c.x[:]...), backendtest.RandN32(rng, c.k[:]...)
 			fn := func(in []*graph.Node) []*graph.Node {
 				return []*graph.Node{graph.ConvGeneral(in[0], in[1], nhwc, c.stride, c.pads, c.idil, c.kdil, 1, 1)}
 			}

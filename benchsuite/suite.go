@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"semcodec/backend"
+	"semcodec/internal/cputime"
 )
 
 // Entry is one named benchmark.
@@ -114,7 +115,7 @@ type clock struct {
 	fastPath func() (fast, fallback int64)
 }
 
-var systemClock = clock{wall: time.Now, cpu: processCPUTime, fastPath: backend.FastPathStats}
+var systemClock = clock{wall: time.Now, cpu: cputime.Process, fastPath: backend.FastPathStats}
 
 // measure runs op runs times and keeps the minimum wall and CPU time; the
 // fast-path counters are summed over all the runs.

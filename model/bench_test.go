@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 
 	"semcodec/backend"
+	"semcodec/internal/cputime"
 )
 
 // BenchmarkForward times the inference forward (analysis, hyperprior, both decoders,
@@ -32,13 +33,13 @@ func BenchmarkForward(b *testing.B) {
 			}
 			b.SetBytes(h * w * 3)
 			b.ResetTimer()
-			cpu := processCPUTime()
+			cpu := cputime.Process()
 			for range b.N {
 				if _, err := exec.Exec(images); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric((processCPUTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric((cputime.Process()-cpu).Seconds()/float64(b.N), "cpu-s/op")
 			b.ReportMetric(float64(b.N*h*w)/b.Elapsed().Seconds(), "pixels/s")
 		})
 	}
@@ -71,13 +72,13 @@ func BenchmarkTrainStep(b *testing.B) {
 			}
 			b.SetBytes(int64(n * size * size * 3))
 			b.ResetTimer()
-			cpu := processCPUTime()
+			cpu := cputime.Process()
 			for range b.N {
 				if _, err := exec.Exec(images, labels); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric((processCPUTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric((cputime.Process()-cpu).Seconds()/float64(b.N), "cpu-s/op")
 		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"semcodec/backend"
 	"semcodec/backend/backendtest"
+	"semcodec/internal/cputime"
 )
 
 type convCase struct {
@@ -162,7 +163,7 @@ func benchConv(b *testing.B, k, stride int, withGrad bool, conv func(x, k *graph
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := processCPUTime()
+	cpu0 := cputime.Process()
 	for range b.N {
 		for _, o := range exec.MustExec(x, w) {
 			o.FinalizeAll()
@@ -174,7 +175,7 @@ func benchConv(b *testing.B, k, stride int, withGrad bool, conv func(x, k *graph
 		flops *= 3
 	}
 	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-	if cpu := processCPUTime() - cpu0; cpu > 0 {
+	if cpu := cputime.Process() - cpu0; cpu > 0 {
 		b.ReportMetric(flops*float64(b.N)/cpu.Seconds()/1e9, "GFLOP/cpu-s")
 	}
 }

@@ -43,22 +43,10 @@ func distance(a, b map[string][]float32) float64 {
 // the cut (both runs see the same gradients, and Adam's step is
 // proportional to the rate).
 func TestLearningRateChangeReachesUpdate(t *testing.T) {
-	src, err := OpenData([]string{camvidSubset(t, 2)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	move := func(decayFraction float64) float64 {
 		opts := tinyOptions(t, t.TempDir(), 2)
 		opts.LearningRate, opts.DecayFraction = 1e-3, decayFraction
-		st, err := NewStepper(opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
-		batcher, err := NewBatcher(src, opts.Batch, opts.Crop, opts.Seed)
-		if err != nil {
-			t.Fatal(err)
-		}
+		st, batcher := newStepperOn(t, 2, opts)
 		var before map[string][]float32
 		for step := int64(1); step <= 2; step++ {
 			b, err := batcher.Batch(int(step - 1))
@@ -84,24 +72,11 @@ func TestLearningRateChangeReachesUpdate(t *testing.T) {
 // together. The floor is well below what the test measured (24.3 dB after
 // 150 steps, from 5.5 dB at the first).
 func TestTinyFitsOneCrop(t *testing.T) {
-	src, err := OpenData([]string{camvidSubset(t, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	opts := tinyOptions(t, t.TempDir(), 150)
 	opts.Batch, opts.LearningRate = 1, 3e-3
 	opts.Config.Semantic, opts.Config.Enhancement = false, false
 	opts.Config.Lambda = 0.05
-	opts.setDefaults()
-	st, err := NewStepper(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	batcher, err := NewBatcher(src, opts.Batch, opts.Crop, opts.Seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, batcher := newStepperOn(t, 1, opts)
 	b, err := batcher.Batch(0)
 	if err != nil {
 		t.Fatal(err)

@@ -86,3 +86,23 @@ func tinyOptions(t testing.TB, out string, steps int) Options {
 	}
 	return Options{Config: cfg, Steps: steps, Batch: 2, Crop: 64, Seed: 7, OutDir: out, Backend: testBackend(t)}
 }
+
+// newStepperOn builds a Stepper for opts and a Batcher over n CamVid
+// images with opts' batch, crop and seed; the Stepper closes with the test.
+func newStepperOn(t *testing.T, n int, opts Options) (*Stepper, *Batcher) {
+	t.Helper()
+	src, err := OpenData([]string{camvidSubset(t, n)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := NewStepper(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	batcher, err := NewBatcher(src, opts.Batch, opts.Crop, opts.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, batcher
+}

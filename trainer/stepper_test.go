@@ -17,15 +17,7 @@ func TestStepperMatchesTrain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := NewStepper(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	batcher, err := NewBatcher(src, opts.Batch, opts.Crop, opts.Seed)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, batcher := newStepperOn(t, 3, opts)
 	for i, want := range lines {
 		b, err := batcher.Batch(i)
 		if err != nil {

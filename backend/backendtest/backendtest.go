@@ -1,5 +1,5 @@
 // Package backendtest has test helpers for GoMLX graph code in semcodec:
-// a finite-difference gradient check and random float64 tensors.
+// a finite-difference gradient check and random tensors.
 package backendtest
 
 import (
@@ -41,14 +41,19 @@ func (o *Options) withDefaults() Options {
 
 // RandN returns a float64 tensor of the given dimensions with standard
 // normal entries drawn from rng.
-func RandN(rng *rand.Rand, dims ...int) *tensors.Tensor {
+func RandN(rng *rand.Rand, dims ...int) *tensors.Tensor { return randN[float64](rng, dims) }
+
+// RandN32 is RandN in float32, the dtype the CPU kernels are written for.
+func RandN32(rng *rand.Rand, dims ...int) *tensors.Tensor { return randN[float32](rng, dims) }
+
+func randN[T float32 | float64](rng *rand.Rand, dims []int) *tensors.Tensor {
 	n := 1
 	for _, d := range dims {
 		n *= d
 	}
-	data := make([]float64, n)
+	data := make([]T, n)
 	for i := range data {
-		data[i] = rng.NormFloat64()
+		data[i] = T(rng.NormFloat64())
 	}
 	return tensors.FromFlatDataAndDimensions(data, dims...)
 }
