@@ -47,6 +47,7 @@ type ImageScore struct {
 	// it makes none.
 	EstimateBPP   float64
 	PSNR, MSSSIM  float64
+	ChannelBias   [3]float64 // decoded − original, mean per channel R, G, B, in 8-bit levels
 	EncodeSeconds float64
 	DecodeSeconds float64
 }
@@ -62,6 +63,7 @@ type Point struct {
 	EstimateBPP   float64
 	EstimateGap   float64
 	PSNR, MSSSIM  float64
+	ChannelBias   [3]float64 // colour bias: ImageScore.ChannelBias, per channel
 	EncodeSeconds float64
 	DecodeSeconds float64
 	Images        []ImageScore
@@ -341,6 +343,7 @@ func scoreOne(ctx context.Context, c Codec, img *image.RGBA, q int, name string,
 		BPP:         metrics.BPP(int64(len(data)), b.Dx(), b.Dy()),
 		EstimateBPP: estBPP,
 		PSNR:        m.PSNR, MSSSIM: m.MSSSIM,
+		ChannelBias:   m.ChannelBias,
 		EncodeSeconds: encT.Seconds(), DecodeSeconds: decT.Seconds(),
 	}, nil
 }
@@ -380,6 +383,9 @@ func meanPoint(q int, imgs []ImageScore) Point {
 		p.BPP += s.BPP
 		p.PSNR += s.PSNR
 		p.MSSSIM += s.MSSSIM
+		for c := range p.ChannelBias {
+			p.ChannelBias[c] += s.ChannelBias[c]
+		}
 		p.EncodeSeconds += s.EncodeSeconds
 		p.DecodeSeconds += s.DecodeSeconds
 	}
@@ -387,6 +393,9 @@ func meanPoint(q int, imgs []ImageScore) Point {
 	p.BPP /= n
 	p.PSNR /= n
 	p.MSSSIM /= n
+	for c := range p.ChannelBias {
+		p.ChannelBias[c] /= n
+	}
 	p.EncodeSeconds /= n
 	p.DecodeSeconds /= n
 	return p

@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"image"
 	"image/jpeg"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,12 +55,136 @@ func TestJPEGMatchesMetricsPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantBPP := metrics.BPP(int64(buf.Len()), 256, 192)
-	if got.PSNR != want.PSNR || got.MSSSIM != want.MSSSIM || got.BPP != wantBPP {
-		t.Errorf("eval: bpp %v PSNR %v MS-SSIM %v; metrics path: bpp %v PSNR %v MS-SSIM %v",
-			got.BPP, got.PSNR, got.MSSSIM, wantBPP, want.PSNR, want.MSSSIM)
+	if got.PSNR != want.PSNR || got.MSSSIM != want.MSSSIM || got.BPP != wantBPP || got.ChannelBias != want.ChannelBias {
+		t.Errorf("eval: bpp %v PSNR %v MS-SSIM %v bias %v; metrics path: bpp %v PSNR %v MS-SSIM %v bias %v",
+			got.BPP, got.PSNR, got.MSSSIM, got.ChannelBias, wantBPP, want.PSNR, want.MSSSIM, want.ChannelBias)
 	}
 	if got.PSNR < 25 || got.PSNR > 45 || got.MSSSIM < 0.9 || got.MSSSIM >= 1 {
 		t.Errorf("implausible JPEG q75 scores: PSNR %v, MS-SSIM %v", got.PSNR, got.MSSSIM)
+	}
+}
+
+// tintCodec stores pixels uncompressed and decodes them with quality q
+// added to blue and q/2 taken from red, a colour cast of known size.
+type tintCodec struct{}
+
+func (tintCodec) Name() string        { return "test-tint" }
+func (tintCodec) Description() string { return "raw RGB, decoded with a blue cast of q levels" }
+func (tintCodec) Qualities() []int    { return []int{0, 10} }
+
+func (tintCodec) Encode(img *image.RGBA, q int) ([]byte, error) {
+	b := img.Bounds()
+	out := []byte{byte(q), byte(b.Dx() >> 8), byte(b.Dx()), byte(b.Dy() >> 8), byte(b.Dy())}
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			c := img.RGBAAt(x, y)
+			out = append(out, c.R, c.G, c.B)
+		}
+	}
+	return out, nil
+}
+
+func (tintCodec) Decode(data []byte) (*image.RGBA, error) {
+	q, w, h := int(data[0]), int(data[1])<<8|int(data[2]), int(data[3])<<8|int(data[4])
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := 0; i < w*h; i++ {
+		px := data[5+3*i:][:3]
+		img.Pix[4*i] = byte(max(0, int(px[0])-q/2))
+		img.Pix[4*i+1] = px[1]
+		img.Pix[4*i+2] = byte(min(255, int(px[2])+q))
+		img.Pix[4*i+3] = 255
+	}
+	return img, nil
+}
+
+func init() { Register("test-tint", func(Options) (Codec, error) { return tintCodec{}, nil }) }
+
+// TestChannelBiasOfTintedDecoder runs a codec whose decoder shifts red and
+// blue by known amounts on images whose samples never clip: the points, the
+// JSON and the table must all show exactly that cast.
+func TestChannelBiasOfTintedDecoder(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for n := range 2 {
+		img := image.NewRGBA(image.Rect(0, 0, 64+8*n, 48))
+		for i := range img.Pix {
+			img.Pix[i] = byte(20 + (i*7+n*31)%200) // 20..219: room for ±10
+			if i%4 == 3 {
+				img.Pix[i] = 255
+			}
+		}
+		p := filepath.Join(dir, fmt.Sprintf("synthetic%d.png", n))
+		if err := imageio.WritePNG(p, img); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	rep, err := RunCompression(context.Background(), CompressionConfig{Images: paths, Codecs: []string{"test-tint", "jpeg"}, Workers: 2,
+		Options: map[string]Options{"jpeg": {Qualities: []int{90}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts := rep.Results[0].Points
+	for i, want := range [][3]float64{{0, 0, 0}, {-5, 0, 10}} {
+		if pts[i].ChannelBias != want {
+			t.Errorf("q%d: point bias %v, want %v", pts[i].Quality, pts[i].ChannelBias, want)
+		}
+		for _, im := range pts[i].Images {
+			if im.ChannelBias != want {
+				t.Errorf("q%d %s: image bias %v, want %v", pts[i].Quality, im.Image, im.ChannelBias, want)
+			}
+		}
+	}
+	if !math.IsInf(pts[0].PSNR, 1) {
+		t.Errorf("q0 should be lossless, PSNR %v", pts[0].PSNR)
+	}
+
+	path := filepath.Join(t.TempDir(), "r.json")
+	if err := WriteReport(path, NewReport(rep, "synthetic", nil)); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Codecs []struct {
+			Results struct {
+				ChannelBias [][]float64 `json:"channel_bias"`
+			}
+		}
+	}
+	if err := json.Unmarshal(raw, &file); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(file.Codecs[0].Results.ChannelBias); got != "[[0 0 0] [-5 0 10]]" {
+		t.Errorf("JSON channel_bias = %s", got)
+	}
+	back, err := ReadReport(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := back.Codecs[0].Results.ChannelBias; len(got) != 2 || got[1] != [3]float64{-5, 0, 10} {
+		t.Errorf("read back channel_bias %v", got)
+	}
+	if got, want := back.Codecs[1].Results.ChannelBias, rep.Results[1].Points[0].ChannelBias; len(got) != 1 || got[0] != want {
+		t.Errorf("jpeg: read back channel_bias %v, measured %v", got, want)
+	}
+	var md bytes.Buffer
+	if err := back.Markdown(&md, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| colour bias R/G/B |", " | +0.0/+0.0/+0.0 |\n", " | -5.0/+0.0/+10.0 |\n"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md.String())
+		}
+	}
+}
+
+func TestMeanPointChannelBias(t *testing.T) {
+	p := meanPoint(7, []ImageScore{{ChannelBias: [3]float64{1, 2, 3}}, {ChannelBias: [3]float64{3, -2, 0}}})
+	if want := [3]float64{2, 0, 1.5}; p.ChannelBias != want {
+		t.Errorf("mean bias %v, want %v", p.ChannelBias, want)
 	}
 }
 

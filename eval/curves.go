@@ -41,6 +41,10 @@ type CurveData struct {
 	// image furthest from it (eval.Point).
 	BPPEstimate []float64 `json:"bpp_estimate,omitempty"`
 	EstimateGap []float64 `json:"bpp_vs_estimate_max_percent,omitempty"`
+	// ChannelBias is the colour bias of each point, [R, G, B]: the mean
+	// over images of decoded − original per channel, in 8-bit levels
+	// (eval.Point). Files written before it existed lack it.
+	ChannelBias [][3]float64 `json:"channel_bias,omitempty"`
 }
 
 type nullable []float64
@@ -70,19 +74,47 @@ func (v *nullable) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// nullableTriples is a list of [r, g, b] triples whose non-finite values
+// are JSON null.
+type nullableTriples [][3]float64
+
+func (v nullableTriples) MarshalJSON() ([]byte, error) {
+	out := make([]nullable, len(v))
+	for i := range v {
+		out[i] = v[i][:]
+	}
+	return json.Marshal(out)
+}
+
+func (v *nullableTriples) UnmarshalJSON(b []byte) error {
+	var in []nullable
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	*v = make([][3]float64, len(in))
+	for i, t := range in {
+		if len(t) != 3 {
+			return fmt.Errorf("channel_bias[%d] has %d values, want 3 (R, G, B)", i, len(t))
+		}
+		(*v)[i] = [3]float64(t)
+	}
+	return nil
+}
+
 // curveDataJSON mirrors CurveData with null-aware slices.
 type curveDataJSON struct {
-	PSNR         nullable `json:"psnr-rgb"`
-	MSSSIM       nullable `json:"ms-ssim-rgb"`
-	BPP          nullable `json:"bpp"`
-	EncodingTime nullable `json:"encoding_time,omitempty"`
-	DecodingTime nullable `json:"decoding_time,omitempty"`
-	BPPEstimate  nullable `json:"bpp_estimate,omitempty"`
-	EstimateGap  nullable `json:"bpp_vs_estimate_max_percent,omitempty"`
+	PSNR         nullable        `json:"psnr-rgb"`
+	MSSSIM       nullable        `json:"ms-ssim-rgb"`
+	BPP          nullable        `json:"bpp"`
+	EncodingTime nullable        `json:"encoding_time,omitempty"`
+	DecodingTime nullable        `json:"decoding_time,omitempty"`
+	BPPEstimate  nullable        `json:"bpp_estimate,omitempty"`
+	EstimateGap  nullable        `json:"bpp_vs_estimate_max_percent,omitempty"`
+	ChannelBias  nullableTriples `json:"channel_bias,omitempty"`
 }
 
 func (d CurveData) MarshalJSON() ([]byte, error) {
-	return json.Marshal(curveDataJSON{d.PSNR, d.MSSSIM, d.BPP, d.EncodingTime, d.DecodingTime, d.BPPEstimate, d.EstimateGap})
+	return json.Marshal(curveDataJSON{d.PSNR, d.MSSSIM, d.BPP, d.EncodingTime, d.DecodingTime, d.BPPEstimate, d.EstimateGap, d.ChannelBias})
 }
 
 func (d *CurveData) UnmarshalJSON(b []byte) error {
@@ -90,7 +122,7 @@ func (d *CurveData) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*d = CurveData{j.PSNR, j.MSSSIM, j.BPP, j.EncodingTime, j.DecodingTime, j.BPPEstimate, j.EstimateGap}
+	*d = CurveData{j.PSNR, j.MSSSIM, j.BPP, j.EncodingTime, j.DecodingTime, j.BPPEstimate, j.EstimateGap, j.ChannelBias}
 	return nil
 }
 
@@ -115,6 +147,7 @@ func (r CodecResult) Curve() Curve {
 		c.Results.BPP = append(c.Results.BPP, p.BPP)
 		c.Results.EncodingTime = append(c.Results.EncodingTime, p.EncodeSeconds)
 		c.Results.DecodingTime = append(c.Results.DecodingTime, p.DecodeSeconds)
+		c.Results.ChannelBias = append(c.Results.ChannelBias, p.ChannelBias)
 		c.Images = len(p.Images)
 	}
 	return c
@@ -149,6 +182,9 @@ func (c Curve) validate() error {
 	if len(r.BPP) == 0 || len(r.PSNR) != len(r.BPP) || (len(r.MSSSIM) != 0 && len(r.MSSSIM) != len(r.BPP)) {
 		return fmt.Errorf("curve %s has %d bpp, %d psnr-rgb and %d ms-ssim-rgb values",
 			c.Name, len(r.BPP), len(r.PSNR), len(r.MSSSIM))
+	}
+	if len(r.ChannelBias) != 0 && len(r.ChannelBias) != len(r.BPP) {
+		return fmt.Errorf("curve %s has %d bpp and %d channel_bias values", c.Name, len(r.BPP), len(r.ChannelBias))
 	}
 	return nil
 }

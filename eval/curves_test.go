@@ -145,6 +145,82 @@ func TestCurveJSONNonFinite(t *testing.T) {
 	}
 }
 
+func TestCurveJSONChannelBias(t *testing.T) {
+	c := Curve{Name: "x", Results: CurveData{PSNR: []float64{30, 32}, BPP: []float64{0.5, 1},
+		ChannelBias: [][3]float64{{-0.25, 1.5, 3}, {0, math.NaN(), -2}}}}
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte(`"channel_bias":[[-0.25,1.5,3],[0,null,-2]]`)) {
+		t.Errorf("JSON %s", b)
+	}
+	var back Curve
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	cb := back.Results.ChannelBias
+	if len(cb) != 2 || cb[0] != [3]float64{-0.25, 1.5, 3} || cb[1][0] != 0 || !math.IsNaN(cb[1][1]) || cb[1][2] != -2 {
+		t.Errorf("read back %v", cb)
+	}
+	// Without values the key is left out, and a file without it reads back
+	// with none.
+	c.Results.ChannelBias = nil
+	if b, _ = json.Marshal(c); bytes.Contains(b, []byte("channel_bias")) {
+		t.Errorf("JSON without bias %s", b)
+	}
+	back = Curve{}
+	if err := json.Unmarshal(b, &back); err != nil || back.Results.ChannelBias != nil {
+		t.Errorf("read back %v, %v", back.Results.ChannelBias, err)
+	}
+	bad := []byte(`{"name":"x","results":{"psnr-rgb":[30],"bpp":[1],"channel_bias":[[1,2]]}}`)
+	if err := json.Unmarshal(bad, &back); err == nil || !strings.Contains(err.Error(), "want 3") {
+		t.Errorf("a pair for a triple: error %v", err)
+	}
+	short := Curve{Name: "x", Results: CurveData{PSNR: []float64{30, 32}, BPP: []float64{0.5, 1}, ChannelBias: [][3]float64{{}}}}
+	if err := short.validate(); err == nil {
+		t.Error("1 channel_bias triple for 2 points accepted")
+	}
+}
+
+// TestCommittedReportsStillLoad reads the results files committed before
+// channel_bias existed: they must load, and their table must show "-" in
+// the colour bias column.
+func TestCommittedReportsStillLoad(t *testing.T) {
+	for _, name := range []string{"kodak_baselines.json", "kodak_semcodec.json"} {
+		path := filepath.Join("..", "results", name)
+		if _, err := os.Stat(path); err != nil {
+			t.Skip(err)
+		}
+		r, err := ReadReport(path)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var md bytes.Buffer
+		if err := r.Markdown(&md, nil); err != nil {
+			t.Fatal(err)
+		}
+		rows := 0
+		points, _, _ := strings.Cut(md.String(), "\n\n") // the points table, before the BD tables
+		for _, line := range strings.Split(points, "\n") {
+			if strings.HasPrefix(line, "| "+r.Codecs[0].Name+" | ") {
+				rows++
+				if cells := strings.Split(strings.TrimSuffix(line, " |"), " | "); len(cells) < 9 || cells[8] != "-" {
+					t.Errorf("%s: row without a \"-\" colour bias cell: %s", name, line)
+				}
+			}
+		}
+		if rows == 0 {
+			t.Errorf("%s: no rows for %s in\n%s", name, r.Codecs[0].Name, md.String())
+		}
+		for _, c := range r.Codecs {
+			if c.Results.ChannelBias != nil {
+				t.Errorf("%s: %s has channel_bias %v", name, c.Name, c.Results.ChannelBias)
+			}
+		}
+	}
+}
+
 // fakeRun builds a CompressionReport from rate/quality pairs, as if measured.
 func fakeRun(curves map[string][][2]float64, order ...string) *CompressionReport {
 	rep := &CompressionReport{Images: []string{"a.png"}, Pixels: 100}

@@ -19,7 +19,8 @@ import (
 const Conventions = "bpp = 8*bytes/(width*height) per image from the real encoded size; " +
 	"every value of a point is the mean over images of per-image values (CompressAI's convention); " +
 	"PSNR and MS-SSIM on 8-bit RGB, data range 255; encoding_time/decoding_time in seconds per image, " +
-	"one encoder or decoder running at a time, external tools timed as whole processes on single-threaded settings"
+	"one encoder or decoder running at a time, external tools timed as whole processes on single-threaded settings; " +
+	"channel_bias = [R, G, B] mean of decoded minus original per channel, in 8-bit levels"
 
 // Report is the JSON file written by `semcodec eval compression`: one
 // object whose "codecs" array holds a CompressAI-shaped results object per
@@ -113,17 +114,18 @@ func ReadReport(path string) (*Report, error) {
 // the report's codecs against it.
 func (r *Report) Markdown(w io.Writer, bdRefs []string) error {
 	bw := bufio.NewWriter(w)
-	// Learned codecs add their own rate estimate and the worst image's file
-	// size against it.
+	// Every row shows its colour bias (mean decoded − original per channel,
+	// "-" for curves from files that predate it); learned codecs add their
+	// own rate estimate and the worst image's file size against it.
 	estimates := false
 	for _, c := range r.Codecs {
 		estimates = estimates || len(c.Results.BPPEstimate) > 0
 	}
-	fmt.Fprintf(bw, "| codec | quality | bpp | PSNR (dB) | MS-SSIM | MS-SSIM (dB) | encode (s) | decode (s) |")
+	fmt.Fprintf(bw, "| codec | quality | bpp | PSNR (dB) | MS-SSIM | MS-SSIM (dB) | encode (s) | decode (s) | colour bias R/G/B |")
 	if estimates {
 		fmt.Fprintf(bw, " estimate (bpp) | file vs estimate, worst image |")
 	}
-	fmt.Fprintf(bw, "\n|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintf(bw, "\n|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	if estimates {
 		fmt.Fprintf(bw, "---:|---:|")
 	}
@@ -137,6 +139,7 @@ func (r *Report) Markdown(w io.Writer, bdRefs []string) error {
 			}
 			fmt.Fprintf(bw, "| %s | %s | %.4f | %.3f | %.4f | %.2f | %.3f | %.3f |", c.Name, q,
 				d.BPP[i], d.PSNR[i], at(d.MSSSIM, i), MSSSIMdB(at(d.MSSSIM, i)), at(d.EncodingTime, i), at(d.DecodingTime, i))
+			fmt.Fprintf(bw, " %s |", fmtBias(d.ChannelBias, i))
 			if estimates {
 				if i < len(d.BPPEstimate) && i < len(d.EstimateGap) {
 					fmt.Fprintf(bw, " %.4f | %+.2f%% |", d.BPPEstimate[i], d.EstimateGap[i])
@@ -182,6 +185,17 @@ func at(v []float64, i int) float64 {
 		return v[i]
 	}
 	return math.NaN()
+}
+
+// fmtBias formats point i's colour bias as "R/G/B" with signs, e.g.
+// "-0.4/+1.2/+3.0"; "-" when the curve has none (files written before it
+// was measured).
+func fmtBias(v [][3]float64, i int) string {
+	if i >= len(v) {
+		return "-"
+	}
+	b := v[i]
+	return fmt.Sprintf("%+.1f/%+.1f/%+.1f", b[0], b[1], b[2])
 }
 
 func fmtPtr(v *float64, format string) string {

@@ -46,8 +46,8 @@ func TestIdenticalImages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.MSE != 0 || !math.IsInf(r.PSNR, 1) || r.MSSSIM != 1 || r.SSIM != 1 {
-		t.Fatalf("identical images: %+v, want MSE 0, PSNR +Inf, MS-SSIM 1, SSIM 1", r)
+	if r.MSE != 0 || !math.IsInf(r.PSNR, 1) || r.MSSSIM != 1 || r.SSIM != 1 || r.ChannelBias != [3]float64{} {
+		t.Fatalf("identical images: %+v, want MSE 0, PSNR +Inf, MS-SSIM 1, SSIM 1, no channel bias", r)
 	}
 	// A copy in another colour model is still identical.
 	nrgba := image.NewNRGBA(img.Rect)
@@ -75,6 +75,65 @@ func TestPSNRByHand(t *testing.T) {
 	}
 	if got := PSNRFromMSE(0); !math.IsInf(got, 1) {
 		t.Fatalf("PSNRFromMSE(0) = %v", got)
+	}
+}
+
+// TestChannelBiasByHand shifts every pixel of an image by (+3, −2, 0), with
+// no sample clipped, so the bias is exactly that shift and the MSE (9+4)/3.
+func TestChannelBiasByHand(t *testing.T) {
+	ref := blurred(200, 170, 3, 10)
+	dist := image.NewRGBA(ref.Rect)
+	shift := [3]int{3, -2, 0}
+	for i := range ref.Pix {
+		v := int(ref.Pix[i])
+		if c := i % 4; c < 3 {
+			if v+shift[c] < 0 || v+shift[c] > 255 {
+				t.Fatalf("sample %d = %d would clip", i, v)
+			}
+			v += shift[c]
+		}
+		dist.Pix[i] = uint8(v)
+	}
+	r, err := CompareImages(ref, dist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := [3]float64{3, -2, 0}; r.ChannelBias != want {
+		t.Errorf("ChannelBias = %v, want %v", r.ChannelBias, want)
+	}
+	if r.MSE != 13.0/3 {
+		t.Errorf("MSE = %v, want %v", r.MSE, 13.0/3)
+	}
+	// Swapping the images flips the sign.
+	back, err := CompareImages(dist, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := [3]float64{-3, 2, 0}; back.ChannelBias != want {
+		t.Errorf("swapped: ChannelBias = %v, want %v", back.ChannelBias, want)
+	}
+
+	// Errors of both signs cancel in the bias, not in the MSE: over four
+	// pixels, R differs by +4, −1, 0, 0 and B by +1 at one pixel.
+	a := image.NewRGBA(image.Rect(0, 0, 2, 2))
+	for i := range a.Pix {
+		a.Pix[i] = 100
+		if i%4 == 3 {
+			a.Pix[i] = 255
+		}
+	}
+	b := image.NewRGBA(a.Rect)
+	copy(b.Pix, a.Pix)
+	b.Pix[0], b.Pix[4], b.Pix[10] = 104, 99, 101
+	r, err = CompareImages(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := [3]float64{0.75, 0, 0.25}; r.ChannelBias != want {
+		t.Errorf("ChannelBias = %v, want %v", r.ChannelBias, want)
+	}
+	if r.MSE != 18.0/12 {
+		t.Errorf("MSE = %v, want %v", r.MSE, 18.0/12)
 	}
 }
 

@@ -11,6 +11,9 @@
 // values:
 //
 //   - MSE: mean squared error over all pixels and the three channels.
+//   - Channel bias: per channel R, G, B, the mean over pixels of dist − ref
+//     in 8-bit levels (a decoded image 10 levels too blue on average has
+//     +10 in B); a colour cast that MSE and PSNR do not show by sign.
 //   - PSNR: 10·log10(255²/MSE) in dB. Identical images give +Inf (JSON
 //     writers should emit null for it).
 //   - MS-SSIM: the multi-scale SSIM used by learned-compression benchmarks
@@ -69,7 +72,11 @@ var (
 // the image is too small for them (see MinSSIMSide, MinMSSSIMSide).
 type ImageResult struct {
 	MSE, PSNR, MSSSIM, SSIM float64
-	Width, Height           int
+	// ChannelBias is, for R, G and B, the mean over pixels of dist − ref
+	// in 8-bit levels: positive where the distorted image is too bright in
+	// that channel.
+	ChannelBias   [3]float64
+	Width, Height int
 }
 
 // CompareImages computes all image metrics of dist against ref. It fails only
@@ -80,7 +87,8 @@ func CompareImages(ref, dist image.Image) (ImageResult, error) {
 	if err != nil {
 		return ImageResult{}, err
 	}
-	r := ImageResult{Width: p.w, Height: p.h, MSE: p.mse()}
+	r := ImageResult{Width: p.w, Height: p.h}
+	r.MSE, r.ChannelBias = p.errorMoments()
 	r.PSNR = psnrOf(r.MSE)
 	r.SSIM, r.MSSSIM = math.NaN(), math.NaN()
 	switch {
@@ -159,21 +167,35 @@ func asRGB(img image.Image) *image.RGBA {
 	return imageio.ToRGB(img)
 }
 
-// mse sums squared differences exactly in integers, so PSNR carries no
-// rounding beyond the final division and logarithm.
+// mse returns the mean squared error over all pixels and channels.
 func (p pair) mse() float64 {
-	var sum int64
+	mse, _ := p.errorMoments()
+	return mse
+}
+
+// errorMoments returns the mean squared error over all pixels and channels
+// and the mean signed error b − a per channel. Both sums are exact in
+// integers, so PSNR carries no rounding beyond the final division and
+// logarithm, and the bias none beyond its division.
+func (p pair) errorMoments() (mse float64, bias [3]float64) {
+	var sq int64
+	var sum [3]int64
 	for y := 0; y < p.h; y++ {
 		ra := p.a.Pix[y*p.a.Stride:][:4*p.w]
 		rb := p.b.Pix[y*p.b.Stride:][:4*p.w]
 		for i := 0; i < len(ra); i += 4 {
 			for c := 0; c < 3; c++ {
-				d := int64(ra[i+c]) - int64(rb[i+c])
-				sum += d * d
+				d := int64(rb[i+c]) - int64(ra[i+c])
+				sq += d * d
+				sum[c] += d
 			}
 		}
 	}
-	return float64(sum) / (3 * float64(p.w) * float64(p.h))
+	n := float64(p.w) * float64(p.h)
+	for c := range bias {
+		bias[c] = float64(sum[c]) / n
+	}
+	return float64(sq) / (3 * n), bias
 }
 
 // plane returns channel c of img as float64.

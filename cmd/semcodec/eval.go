@@ -61,16 +61,19 @@ quality of its grid, decodes it back and scores it against the original.
 
 For each codec and quality it reports, as means over images of per-image
 values: bpp = 8*bytes/(width*height) from the real encoded size, RGB PSNR and
-MS-SSIM (data range 255), and encode and decode seconds per image. Only one
-encoder or decoder runs at a time, whatever --workers says (workers overlap
-reading and scoring only), and the external tools are asked for one thread.
+MS-SSIM (data range 255), the colour bias (mean decoded minus original per
+channel R/G/B, in 8-bit levels), and encode and decode seconds per image.
+Only one encoder or decoder runs at a time, whatever --workers says (workers
+overlap reading and scoring only), and the external tools are asked for one
+thread.
 
 --json writes one object: run metadata, "codecs" (an array of CompressAI-shaped
 results objects {"name", "description", "results": {"psnr-rgb", "ms-ssim-rgb",
-"bpp", "encoding_time", "decoding_time"}, "quality", "images"}), the
-"references" curves given with --against, and "bd": BD-rate/BD-PSNR (and the
-same over MS-SSIM in dB) of each measured curve against each reference and
-each other measured curve. The table is printed on stdout.
+"bpp", "encoding_time", "decoding_time", "channel_bias"}, "quality",
+"images"}), the "references" curves given with --against, and "bd":
+BD-rate/BD-PSNR (and the same over MS-SSIM in dB) of each measured curve
+against each reference and each other measured curve. The table is printed
+on stdout.
 
 --against takes FILE:NAME[,NAME...] items, FILE being a CSV like
 ../shared/anchors/kodak_rd.csv or a CompressAI results JSON; repeat it or

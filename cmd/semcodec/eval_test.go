@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/draw"
 	"image/jpeg"
@@ -44,13 +45,43 @@ type evalJSON struct {
 	Codecs  []struct {
 		Name    string
 		Quality []int
-		Results map[string][]float64
+		Results evalResults
 	}
 	References []struct{ Name string }
 	BD         []struct {
 		Codec, Reference string
 		RatePSNR         *float64 `json:"bd_rate_psnr_percent"`
 	}
+}
+
+// evalResults holds a results object's arrays by key; channel_bias, whose
+// points are [r, g, b] triples, is flattened to r0, g0, b0, r1, ...
+type evalResults map[string][]float64
+
+func (r *evalResults) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*r = evalResults{}
+	for k, v := range raw {
+		if k == "channel_bias" {
+			var triples [][3]float64
+			if err := json.Unmarshal(v, &triples); err != nil {
+				return err
+			}
+			for _, t := range triples {
+				(*r)[k] = append((*r)[k], t[:]...)
+			}
+			continue
+		}
+		var vals []float64
+		if err := json.Unmarshal(v, &vals); err != nil {
+			return fmt.Errorf("results key %q: %w", k, err)
+		}
+		(*r)[k] = vals
+	}
+	return nil
 }
 
 func readEvalJSON(t *testing.T, path string) evalJSON {
@@ -75,11 +106,12 @@ func TestEvalJPEGMatchesMetricsCommand(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("eval exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(stdout, "| jpeg | 75 |") {
-		t.Errorf("table lacks the jpeg row:\n%s", stdout)
+	if !strings.Contains(stdout, "| jpeg | 75 |") || !strings.Contains(stdout, "| colour bias R/G/B |") {
+		t.Errorf("table lacks the jpeg row or the colour bias column:\n%s", stdout)
 	}
 	r := readEvalJSON(t, out)
 	if len(r.Codecs) != 1 || r.Images != 1 || len(r.Codecs[0].Results["psnr-rgb"]) != 1 ||
+		len(r.Codecs[0].Results["channel_bias"]) != 3 ||
 		!strings.Contains(r.Command, "--grid jpeg=75") {
 		t.Fatalf("report %+v", r)
 	}
