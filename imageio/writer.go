@@ -19,8 +19,17 @@ func WritePNG(path string, img image.Image) error {
 	// atomicfile's own errors already name path; only encoder errors need it.
 	return atomicfile.WriteFile(path, func(w io.Writer) error {
 		if err := png.Encode(w, img); err != nil {
-			return &FileError{Op: "write", Path: path, Err: err}
+			return fileError("write", path, err)
 		}
 		return nil
 	})
+}
+
+// EncodePNG encodes img as PNG to w, keeping img's colour model as WritePNG
+// does. An empty image gives ErrEmpty.
+func EncodePNG(w io.Writer, img image.Image) error {
+	if img == nil || img.Bounds().Empty() {
+		return ErrEmpty
+	}
+	return png.Encode(w, img)
 }

@@ -8,9 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"semcodec/atomicfile"
 	"semcodec/codec"
-	"semcodec/imageio"
 	"semcodec/metrics"
 )
 
@@ -24,19 +22,32 @@ func newCompressCmd() *cobra.Command {
 		Short: "Compress an image (PNG or JPEG) into a .smc file",
 		Long: `compress encodes IN (PNG or JPEG; gray, 16-bit and alpha images are converted
 to 8-bit RGB, alpha composited on white) into one .smc bitstream that carries
-both the picture and its semantic segmentation.
+both the picture and its semantic segmentation. IN "-" reads standard input,
+-o "-" writes the bitstream to standard output.
 
 The model is the embedded default family at quality -q (1 = lowest rate;
 default ` + fmt.Sprint(codec.DefaultQuality) + ` or the nearest level embedded), or the exported model
-file given with --model. It prints the file size and bits per pixel.
+file given with --model. It prints the file size and bits per pixel (to
+standard error when the bitstream goes to standard output).
 
-The output is written atomically: on any failure no file is left behind.
-Exit codes: 0 success, 1 usage error, 2 bad input (unreadable image or model).`,
-		Example: "  semcodec compress photo.png -o photo.smc -q 2\n  semcodec compress photo.png -o photo.smc --model my-model.smw",
+Before any work the output's folder is checked to exist and be writable, and
+an output that is the input or the model is refused. The output is written
+atomically: on any failure no file is left behind.
+Exit codes: 0 success, 1 usage error, 2 bad input (unreadable image or model,
+or an input that is already a .smc file).`,
+		Example: "  semcodec compress photo.png -o photo.smc -q 2\n  semcodec compress photo.png -o photo.smc --model my-model.smw\n  semcodec compress - -o - < photo.png > photo.smc",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			in := args[0]
 			if out == "" {
 				return errors.New("missing -o OUT.smc")
+			}
+			if err := checkQuality(cmd, quality, modelPath != ""); err != nil {
+				return err
+			}
+			outs := []output{{flag: "-o", path: out}}
+			if err := checkOutputs(cmd, []input{{"the input", in}, {"the --model file", modelPath}}, outs); err != nil {
+				return err
 			}
 			opts := &codec.Options{Quality: quality}
 			if modelPath != "" {
@@ -44,16 +55,14 @@ Exit codes: 0 success, 1 usage error, 2 bad input (unreadable image or model).`,
 				if err != nil {
 					return err
 				}
-				if quality != 0 && quality != m.Quality() {
-					return fmt.Errorf("-q %d conflicts with --model %s, which is quality %d", quality, modelPath, m.Quality())
+				if err := checkModelQuality(quality, modelPath, m); err != nil {
+					return err
 				}
 				opts.Model = m
-			} else if quality < 0 {
-				return fmt.Errorf("-q %d: qualities start at 1", quality)
 			}
-			img, err := imageio.ReadImage(args[0])
+			img, err := readImageInput(cmd, in)
 			if err != nil {
-				return badInput(trimPrefix(err))
+				return err
 			}
 			var buf bytes.Buffer
 			if err := codec.Encode(&buf, img, opts); err != nil {
@@ -62,23 +71,32 @@ Exit codes: 0 success, 1 usage error, 2 bad input (unreadable image or model).`,
 				}
 				return trimPrefix(err)
 			}
-			if err := atomicfile.WriteBytes(out, buf.Bytes()); err != nil {
-				return trimPrefix(err)
-			}
 			cfg, err := codec.DecodeConfig(bytes.NewReader(buf.Bytes()))
 			if err != nil {
 				return trimPrefix(err)
 			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s: %d bytes, %.4f bpp, %dx%d, model %s quality %d\n",
-				out, buf.Len(), metrics.BPP(int64(buf.Len()), cfg.Width, cfg.Height), cfg.Width, cfg.Height, cfg.Model, cfg.Quality)
+			outs[0].write = bytesOutput(buf.Bytes())
+			if err := writeOutputs(cmd, outs); err != nil {
+				return err
+			}
+			// With the bitstream on standard output, the summary goes to stderr.
+			w, name := cmd.OutOrStdout(), out
+			if out == stdio {
+				w, name = cmd.ErrOrStderr(), "standard output"
+			}
+			_, err = fmt.Fprintf(w, "%s: %d bytes, %.4f bpp, %dx%d, model %s quality %d\n",
+				name, buf.Len(), metrics.BPP(int64(buf.Len()), cfg.Width, cfg.Height), cfg.Width, cfg.Height, cfg.Model, cfg.Quality)
 			return err
 		},
 	}
-	cmd.Flags().StringVarP(&out, "output", "o", "", "output .smc file (required)")
-	cmd.Flags().IntVarP(&quality, "quality", "q", 0, "quality level of the embedded models (1 = lowest rate; 0 = default)")
+	cmd.Flags().StringVarP(&out, "output", "o", "", `output .smc file (required; "-" for standard output)`)
+	cmd.Flags().IntVarP(&quality, "quality", "q", 0, qualityUsage)
 	cmd.Flags().StringVar(&modelPath, "model", "", "exported model file (.smw) to use instead of the embedded models")
 	return cmd
 }
+
+// qualityUsage describes -q for compress and roundtrip.
+var qualityUsage = fmt.Sprintf("quality level of the embedded models, from 1 (lowest rate); default %d or the nearest level embedded", codec.DefaultQuality)
 
 // loadModel reads a model file; a missing or invalid file is bad input.
 func loadModel(path string) (*codec.Model, error) {

@@ -3,7 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
+	"image"
 
 	"github.com/spf13/cobra"
 
@@ -22,7 +22,9 @@ func newDecompressCmd() *cobra.Command {
 		Long: `decompress decodes IN.smc and writes the reconstructed image as PNG (-o).
 
   --seg LABELS.png      also write the label map: one gray level per class index
-  --seg-color VIS.png   also write the label map coloured with the model's palette
+  --seg-color VIS.png   also write the label map coloured with the model's
+                        palette, with a legend strip below it naming each
+                        class present next to its colour
   --seg-only            decode only the segmentation: reads the header, hyper and
                         semantic segments and never runs the image synthesis
                         (needs --seg or --seg-color; -o is not allowed)
@@ -30,12 +32,19 @@ func newDecompressCmd() *cobra.Command {
   --model PATH          the exported model the file was made with, when it is
                         not one of the embedded models
 
-Outputs are written atomically (temporary file, then rename).
+IN "-" reads standard input; any one output may be "-" for standard output
+(nothing else is printed there).
+
+Before any work every output's folder is checked to exist and be writable, and
+an output that is the input, the model or another output is refused. Outputs
+are written all or none: each goes to a temporary file next to it, and they
+are renamed into place only when all of them were written.
 Exit codes: 0 success, 1 usage error, 2 bad input (corrupt file, or a file made
 with a model that is not available).`,
-		Example: "  semcodec decompress photo.smc -o photo.png --seg-color photo-seg.png\n  semcodec decompress photo.smc --seg-only --seg labels.png",
+		Example: "  semcodec decompress photo.smc -o photo.png --seg-color photo-seg.png\n  semcodec decompress photo.smc --seg-only --seg labels.png\n  semcodec decompress - -o - < photo.smc > photo.png",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			in := args[0]
 			switch {
 			case segOnly && out != "":
 				return errors.New("--seg-only decodes no image: drop -o, use --seg or --seg-color")
@@ -46,6 +55,19 @@ with a model that is not available).`,
 			case segOnly && noEnhance:
 				return errors.New("--no-enhance has no effect with --seg-only")
 			}
+			var outs []output
+			if out != "" {
+				outs = append(outs, output{flag: "-o", path: out})
+			}
+			if segPath != "" {
+				outs = append(outs, output{flag: "--seg", path: segPath})
+			}
+			if segColor != "" {
+				outs = append(outs, output{flag: "--seg-color", path: segColor})
+			}
+			if err := checkOutputs(cmd, []input{{"the input", in}, {"the --model file", modelPath}}, outs); err != nil {
+				return err
+			}
 			d := &codec.Decoder{NoEnhance: noEnhance}
 			if modelPath != "" {
 				m, err := loadModel(modelPath)
@@ -54,11 +76,12 @@ with a model that is not available).`,
 				}
 				d.Models = []*codec.Model{m}
 			}
-			f, err := os.Open(args[0])
+			f, err := openInput(cmd, in)
 			if err != nil {
-				return badInput(err)
+				return err
 			}
 			defer f.Close()
+			var img *image.RGBA
 			var labels *codec.Labels
 			if segOnly {
 				if labels, err = d.DecodeSegmentation(f); err != nil {
@@ -69,33 +92,36 @@ with a model that is not available).`,
 				if err != nil {
 					return badInput(trimPrefix(err))
 				}
-				labels = res.Segmentation
+				img, labels = res.Image, res.Segmentation
 				if labels == nil && (segPath != "" || segColor != "") {
-					return badInput(fmt.Errorf("%s carries no segmentation", args[0]))
-				}
-				if err := imageio.WritePNG(out, res.Image); err != nil {
-					return trimPrefix(err)
+					return badInput(fmt.Errorf("%s carries no segmentation", inputName(in)))
 				}
 			}
-			if segPath != "" {
-				if err := imageio.WriteLabels(segPath, labels.Map); err != nil {
-					return trimPrefix(err)
+			for i := range outs {
+				switch outs[i].flag {
+				case "-o":
+					outs[i].write = pngOutput(img)
+				case "--seg":
+					outs[i].write = pngOutput(labels.Map)
+				case "--seg-color":
+					outs[i].write = pngOutput(segColorImage(labels))
 				}
 			}
-			if segColor != "" {
-				if err := imageio.WritePNG(segColor, imageio.Colorize(labels.Map, labels.Palette)); err != nil {
-					return trimPrefix(err)
-				}
-			}
-			return nil
+			return writeOutputs(cmd, outs)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&out, "output", "o", "", "output PNG image")
+	fl.StringVarP(&out, "output", "o", "", `output PNG image ("-" for standard output)`)
 	fl.StringVar(&segPath, "seg", "", "write the label map (class index per pixel) as a gray PNG")
-	fl.StringVar(&segColor, "seg-color", "", "write the label map coloured with the model's palette")
+	fl.StringVar(&segColor, "seg-color", "", "write the label map coloured with the model's palette, with a legend")
 	fl.BoolVar(&segOnly, "seg-only", false, "decode only the segmentation, skipping the image segment")
 	fl.BoolVar(&noEnhance, "no-enhance", false, "skip the post-enhancement module")
 	fl.StringVar(&modelPath, "model", "", "exported model file (.smw) the input was made with")
 	return cmd
+}
+
+// segColorImage paints a label map with its palette and appends the legend of
+// the classes present.
+func segColorImage(l *codec.Labels) *image.RGBA {
+	return imageio.WithLegend(imageio.Colorize(l.Map, l.Palette), imageio.LegendEntries(l.Map, l.Classes, l.Palette))
 }

@@ -28,23 +28,53 @@ func newRoundtripCmd() *cobra.Command {
 		Long: `roundtrip is the quick look at the codec: it compresses IN, decodes the file
 back and writes, in --out-dir (default "out"):
 
-  NAME.smc           the compressed file
-  NAME.png           the reconstruction (after post-enhancement)
-  NAME_seg.png       the decoded segmentation, coloured, over the reconstruction
+  NAME.smc              the compressed file
+  NAME.png              the reconstruction (after post-enhancement)
+  NAME_seg_overlay.png  the decoded segmentation blended (50%) over the
+                        reconstruction, with a legend strip below it naming
+                        each class present next to its colour
 
 It prints the file size, bits per pixel, PSNR and MS-SSIM of the reconstruction
 against IN, and the encode and decode times.
 
+Before any work --out-dir (or, when it does not exist yet, the folder it will
+be made in) is checked to be writable, and an output that is IN or the model
+is refused. The files are written all or none; a failed run removes the
+folders it created.
 Exit codes: 0 success, 1 usage error, 2 bad input.`,
 		Example: "  semcodec roundtrip testdata/kodim23_crop.png\n  semcodec roundtrip photo.png -q 4 --out-dir /tmp/rt",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
 			in := args[0]
+			if in == stdio {
+				return errors.New("roundtrip reads a file (its name names the outputs); standard input (-) is not supported")
+			}
+			if err := checkQuality(cmd, quality, modelPath != ""); err != nil {
+				return err
+			}
+			name := strings.TrimSuffix(filepath.Base(in), filepath.Ext(in))
+			base := filepath.Join(outDir, name)
+			outs := []output{{path: base + ".smc"}, {path: base + ".png"}, {path: base + "_seg_overlay.png"}}
+			ins := []input{{"the input", in}, {"the --model file", modelPath}}
+			if _, statErr := os.Stat(outDir); statErr == nil {
+				err = checkOutputs(cmd, ins, outs)
+			} else {
+				err = checkDistinct(cmd, ins, outs)
+				if err == nil {
+					err = checkNewDir(outDir)
+				}
+			}
+			if err != nil {
+				return err
+			}
 			opts := &codec.Options{Quality: quality}
 			dec := &codec.Decoder{}
 			if modelPath != "" {
 				m, err := loadModel(modelPath)
 				if err != nil {
+					return err
+				}
+				if err := checkModelQuality(quality, modelPath, m); err != nil {
 					return err
 				}
 				opts.Model = m
@@ -54,11 +84,6 @@ Exit codes: 0 success, 1 usage error, 2 bad input.`,
 			if err != nil {
 				return badInput(trimPrefix(err))
 			}
-			if err := os.MkdirAll(outDir, 0o755); err != nil {
-				return err
-			}
-			name := strings.TrimSuffix(filepath.Base(in), filepath.Ext(in))
-			base := filepath.Join(outDir, name)
 
 			var buf bytes.Buffer
 			t0 := time.Now()
@@ -79,18 +104,25 @@ Exit codes: 0 success, 1 usage error, 2 bad input.`,
 			if err != nil {
 				return trimPrefix(err)
 			}
-			if err := atomicfile.WriteBytes(base+".smc", buf.Bytes()); err != nil {
-				return trimPrefix(err)
-			}
-			if err := imageio.WritePNG(base+".png", res.Image); err != nil {
-				return trimPrefix(err)
-			}
-			written := []string{base + ".smc", base + ".png"}
+			outs[0].write = bytesOutput(buf.Bytes())
+			outs[1].write = pngOutput(res.Image)
 			if seg := res.Segmentation; seg != nil {
-				if err := imageio.WritePNG(base+"_seg.png", imageio.Overlay(res.Image, seg.Map, seg.Palette, 0.5)); err != nil {
-					return trimPrefix(err)
-				}
-				written = append(written, base+"_seg.png")
+				overlay := imageio.Overlay(res.Image, seg.Map, seg.Palette, 0.5)
+				outs[2].write = pngOutput(imageio.WithLegend(overlay, imageio.LegendEntries(seg.Map, seg.Classes, seg.Palette)))
+			} else {
+				outs = outs[:2]
+			}
+			created, err := mkdirAll(outDir)
+			if err != nil {
+				return fmt.Errorf("create --out-dir: %w", err)
+			}
+			if err := writeOutputs(cmd, outs); err != nil {
+				removeCreated(created)
+				return err
+			}
+			written := make([]string, len(outs))
+			for i, o := range outs {
+				written[i] = o.path
 			}
 			w := cmd.OutOrStdout()
 			b := img.Bounds()
@@ -108,7 +140,27 @@ Exit codes: 0 success, 1 usage error, 2 bad input.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&outDir, "out-dir", "out", "folder for the .smc file, the reconstruction and the overlay")
-	fl.IntVarP(&quality, "quality", "q", 0, "quality level of the embedded models (1 = lowest rate; 0 = default)")
+	fl.IntVarP(&quality, "quality", "q", 0, qualityUsage)
 	fl.StringVar(&modelPath, "model", "", "exported model file (.smw) instead of the embedded models")
 	return cmd
+}
+
+// checkNewDir checks that the folder dir, which does not exist yet, can be
+// made: its nearest existing ancestor must be a writable folder.
+func checkNewDir(dir string) error {
+	d := filepath.Clean(dir)
+	for {
+		if _, err := os.Lstat(d); err == nil {
+			break
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			break
+		}
+		d = parent
+	}
+	if err := atomicfile.CheckDir(d); err != nil {
+		return fmt.Errorf("cannot create --out-dir %s: %w", dir, trimPrefix(err))
+	}
+	return nil
 }

@@ -30,7 +30,7 @@ func TestRoundtripWritesFilesAndScores(t *testing.T) {
 	if code := run([]string{"roundtrip", src, "--model", paths[0], "--out-dir", outDir}, &stdout, &stderr); code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	for _, name := range []string{"kodim23_crop.smc", "kodim23_crop.png", "kodim23_crop_seg.png"} {
+	for _, name := range []string{"kodim23_crop.smc", "kodim23_crop.png", "kodim23_crop_seg_overlay.png"} {
 		if _, err := os.Stat(filepath.Join(outDir, name)); err != nil {
 			t.Errorf("missing output: %v", err)
 		}
