@@ -2,6 +2,7 @@ package codec
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"testing"
 
@@ -91,7 +92,30 @@ func TestEmbeddedFamilyOnKodak(t *testing.T) {
 		if !bytes.Equal(seg.Map.Pix, dec.Segmentation.Map.Pix) {
 			t.Errorf("q%d: seg-only map differs from the full decode's", q)
 		}
+		bpp := metrics.BPP(int64(buf.Len()), b.Dx(), b.Dy())
 		t.Logf("q%d: %d bytes, %.4f bpp, PSNR %.2f dB, payload %+.2f%% vs estimate", q, buf.Len(),
-			metrics.BPP(int64(buf.Len()), b.Dx(), b.Dy()), psnr, 100*(payload/est-1))
+			bpp, psnr, 100*(payload/est-1))
+		fl, ok := familyFloors[fmt.Sprintf("%s/q%d", m.Name(), q)]
+		if !ok {
+			t.Errorf("q%d: no regression floor for the embedded %s: add its measured figures to familyFloors", q, m.Name())
+			continue
+		}
+		if psnr < fl.minPSNR || bpp > fl.maxBPP {
+			t.Errorf("q%d: %.2f dB at %.4f bpp on kodim23; the shipped model gave at least %.2f dB at no more than %.4f bpp",
+				q, psnr, bpp, fl.minPSNR, fl.maxBPP)
+		}
 	}
+}
+
+// familyFloors holds, per embedded model and quality, what kodim23 must
+// still give: PSNR 0.3 dB below and a rate 3% above the figures measured
+// when the family was embedded (2026-12-05, e.g. q3 16.13 dB at 0.4606
+// bpp). A change that loses quality or spends more bits fails here. The
+// family does not yet spend more bits at every higher quality (q4 is
+// below q3 on kodim23; see README), so that is logged, not asserted.
+var familyFloors = map[string]struct{ minPSNR, maxBPP float64 }{
+	"semcodec-compact/q1": {13.38 - 0.3, 0.2223 * 1.03},
+	"semcodec-compact/q2": {13.66 - 0.3, 0.2388 * 1.03},
+	"semcodec-compact/q3": {16.13 - 0.3, 0.4606 * 1.03},
+	"semcodec-compact/q4": {16.12 - 0.3, 0.3409 * 1.03},
 }
