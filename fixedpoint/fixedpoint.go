@@ -5,7 +5,7 @@
 // The scales that select the Gaussian CDF of every latent element must agree
 // exactly at both ends; a float network run on two devices does not guarantee
 // that (CompressAI documents cross-device decoding as unsupported for this
-// reason). Here the path of notes/contracts.md — conv3x3 Nh→4Nh, depth-to-space,
+// reason). Here the hyper-synthesis path — conv3x3 Nh→4Nh, depth-to-space,
 // ReLU, twice, then conv3x3 Nh→M, ReLU, max with 0.11 — runs on quantized
 // weights with int64 accumulators, and every rounding is an explicit integer
 // operation.

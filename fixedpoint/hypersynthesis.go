@@ -83,7 +83,7 @@ func (h *HyperSynthesis) ScalesWorkers(z []int32, height, width, workers int) ([
 
 // upsample runs one "up" layer: conv to 4·Nh channels, then depth-to-space,
 // with conv channel (dy·2+dx)·Nh + c going to pixel (2y+dy, 2x+dx), channel c
-// (notes/contracts.md), and ReLU.
+// (as nn.DepthToSpace), and ReLU.
 func (h *HyperSynthesis) upsample(q *qconv, act []int32, height, width, workers int) []int32 {
 	c := h.nh
 	w2 := 2 * width

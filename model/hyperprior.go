@@ -53,8 +53,8 @@ func HyperAnalysis(ctx *context.Context, cfg Config, y *graph.Node) *graph.Node 
 }
 
 // HyperSynthesis maps the quantized hyper-latent ẑ [B,h,w,NHyper] to the Gaussian
-// scales of y [B,4h,4w,LatentChannels], exactly as contracts.md fixes it (the codec
-// recomputes it in fixed point): "up1" and "up2" are conv3x3 to 4·NHyper, depth-to-space,
+// scales of y [B,4h,4w,LatentChannels] (the codec recomputes exactly this in fixed
+// point, package fixedpoint): "up1" and "up2" are conv3x3 to 4·NHyper, depth-to-space,
 // ReLU; "out" is conv3x3 to LatentChannels, ReLU; scales = max(., ScaleLowerBound).
 func HyperSynthesis(ctx *context.Context, cfg Config, zHat *graph.Node) *graph.Node {
 	cfg.mustValidate()

@@ -88,15 +88,15 @@ var namedConfigs = map[string]Config{
 		DecoderWidths: [3]int{8, 8, 8}, DecoderBlocks: 1,
 		EnhanceWidth: 8, EnhanceBlocks: 1,
 	},
-	// compact is what the CPU can train in under an hour: the embedded default
-	// until GPU-trained small models replace it.
+	// compact (N=32, M=48) is the embedded default family today.
 	"compact": {
 		N: 32, MImage: 48, MSemantic: 16, NHyper: 32, Classes: 11,
 		SemanticWidths: [2]int{16, 32}, HFFBBlocks: 1,
 		DecoderWidths: [3]int{16, 8, 8}, DecoderBlocks: 1,
 		EnhanceWidth: 8, EnhanceBlocks: 1,
 	},
-	// small is the CPU default of the shipped codec.
+	// small (N=64, M=96) is the narrowest width that trains past JPEG
+	// quality in CPU-hours (docs/training.md); the next family's candidate.
 	"small": {
 		N: 64, MImage: 96, MSemantic: 32, NHyper: 64, Classes: 11,
 		SemanticWidths: [2]int{32, 64}, HFFBBlocks: 1,

@@ -6,8 +6,8 @@ import (
 )
 
 // DepthToSpace rearranges x [B,H,W,r*r*C] into [B,r*H,r*W,C]: input channel
-// (dy*r+dx)*C + c goes to output pixel (r*h+dy, r*w+dx), channel c. For r=2 this is the
-// layout fixed in contracts.md, which the fixed-point codec reproduces.
+// (dy*r+dx)*C + c goes to output pixel (r*h+dy, r*w+dx), channel c. For r=2 the fixed-point
+// codec (package fixedpoint) reproduces this layout.
 func DepthToSpace(x *graph.Node, r int) *graph.Node {
 	if x.Rank() != 4 || r <= 0 {
 		layerPanicf("nn.DepthToSpace: want NHWC input and r > 0, got shape %s, r=%d", x.Shape(), r)
