@@ -19,7 +19,16 @@ func TestTrainingGraphOnFastPath(t *testing.T) {
 	if on, why := backend.FastPath(); !on {
 		t.Fatalf("semcpu fast path is off: %s", why)
 	}
-	cfg := mustConfig(t, "tiny")
+	for _, transposed := range []bool{false, true} {
+		t.Run(map[bool]string{false: "sub-pixel", true: "transposed"}[transposed], func(t *testing.T) {
+			cfg := mustConfig(t, "tiny")
+			cfg.TransposedSynthesis = transposed
+			trainingGraphOnFastPath(t, cfg)
+		})
+	}
+}
+
+func trainingGraphOnFastPath(t *testing.T, cfg Config) {
 	const b, h, w = 2, 64, 64
 	run := func() []*tensors.Tensor {
 		ctx := newContext(t, 11)

@@ -73,6 +73,11 @@ type Config struct {
 	QuantizeSemantic bool `json:"quantize_semantic"` // off: y_sem reaches the decoder unquantized and uncoded
 	Aggregation      bool `json:"aggregation"`       // off: ERFNet-style encoder on the image
 	Enhancement      bool `json:"enhancement"`       // off: x̂_e = x̂
+	// TransposedSynthesis: the image synthesis upsamples by 5×5 stride-2
+	// transposed convolutions (Ballé's, CompressAI's) instead of 3×3
+	// sub-pixel convolutions; fewer multiply-adds, and the reference's
+	// network. Off in every model file made before it existed.
+	TransposedSynthesis bool `json:"transposed_synthesis,omitempty"`
 
 	// Lambda weighs distortion: L = Lambda·255²·MSE + bpp + aux + CEWeight·CE. It is
 	// CompressAI's MSE lambda (0.0018 ... 0.18); see docs/architecture.md.

@@ -106,6 +106,27 @@ func (c *ConvolutionConfig) Done() *graph.Node {
 	return y
 }
 
+// TransposedConvolution is an upsampling layer: ConvTranspose of x by
+// stride s with a k×k kernel ("weights" [k,k,in,out], "biases" [out] in
+// ctx's scope, like Convolution's). Kernels start as PyTorch's
+// ConvTranspose2d's: U(±1/sqrt(out·k·k)).
+func TransposedConvolution(ctx *context.Context, x *graph.Node, outChannels, k, s int) *graph.Node {
+	if x.Rank() != 4 || outChannels <= 0 || k <= 0 || k%2 == 0 || s < 1 {
+		layerPanicf("nn.TransposedConvolution: want NHWC x, positive channels, odd k, s >= 1; got %s, %d, %d, %d",
+			x.Shape(), outChannels, k, s)
+	}
+	g := x.Graph()
+	in := x.Shape().Dimensions[3]
+	bound := 1 / math.Sqrt(float64(outChannels*k*k))
+	init := func(g *graph.Graph, shape shapes.Shape) *graph.Node {
+		return graph.AddScalar(graph.MulScalar(ctx.RandomUniform(g, shape), 2*bound), -bound)
+	}
+	w := ctx.WithInitializer(init).VariableWithShape(WeightsName, shapes.Make(x.DType(), k, k, in, outChannels))
+	b := ctx.WithInitializer(initializers.Zero).VariableWithShape(BiasesName, shapes.Make(x.DType(), outChannels))
+	y := ConvTranspose(x, w.ValueGraph(g), s)
+	return graph.Add(y, graph.Reshape(b.ValueGraph(g), 1, 1, 1, outChannels))
+}
+
 // convInitializer draws kernels from U(-1/sqrt(fan_in), 1/sqrt(fan_in)), PyTorch's
 // default that CompressAI's and ERFNet's published models were trained from. He
 // initialisation is too large here: IGDN grows with |x|^2 and blew up the chained

@@ -27,6 +27,7 @@ type trainFlags struct {
 	config, data, val, out, jsonLog, backend, ckptState, shard string
 	lambda, lr, auxLR, decayFrac, clipNorm                     float64
 	ceWeight                                                   float64
+	transposed                                                 bool
 	mSemantic                                                  int
 	steps, batch, crop, valEvery, ckptEvery, keep              int
 	valImages, valCrop                                         int
@@ -110,6 +111,7 @@ data or checkpoint.`,
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
 	fl.Float64Var(&f.ceWeight, "ce-weight", 0, "weight of the cross-entropy term (default: the config's, 1)")
 	fl.IntVar(&f.mSemantic, "m-semantic", 0, "channels of the semantic latent (default: the config's); fresh runs only")
+	fl.BoolVar(&f.transposed, "transposed-synthesis", false, "image synthesis by 5×5 stride-2 transposed convolutions instead of sub-pixel ones; fresh runs only")
 	fl.BoolVar(&f.noSemantic, "no-semantic", false, "ablation: plain scale hyperprior (no semantic branch)")
 	fl.BoolVar(&f.noQuantSem, "no-quantize-semantic", false, "ablation: semantic latent not quantized")
 	fl.BoolVar(&f.noAggregation, "no-aggregation", false, "ablation: no multi-scale aggregation")
@@ -154,6 +156,7 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 	}
 	cfg.Semantic, cfg.QuantizeSemantic = !f.noSemantic, !f.noQuantSem
 	cfg.Aggregation, cfg.Enhancement = !f.noAggregation, !f.noEnhancement && !f.noSemantic
+	cfg.TransposedSynthesis = f.transposed
 	if f.resume {
 		// The checkpoint's settings stand unless a flag says otherwise.
 		dir, err := trainer.FindCheckpoint(f.out)
@@ -165,7 +168,7 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 			return badInput(trimPrefix(err))
 		}
 		if !changed("config") && !changed("no-semantic") && !changed("no-quantize-semantic") &&
-			!changed("no-aggregation") && !changed("no-enhancement") {
+			!changed("no-aggregation") && !changed("no-enhancement") && !changed("transposed-synthesis") {
 			cfg = meta.Config
 		}
 		if !changed("lambda") {
