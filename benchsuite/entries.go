@@ -35,10 +35,12 @@ var Backend = sync.OnceValues(backend.New)
 // Entries returns the suite, in the order it runs.
 func Entries() []Entry {
 	return []Entry{
-		trainStep("train_step_hyperprior", "small", false, 8, 128, ""),
-		trainStep("train_step_compact_plain", "compact", false, 4, 96,
+		trainStep("train_step_hyperprior", "small", false, false, 8, 128, ""),
+		trainStep("train_step_hyperprior_transposed", "small", false, true, 8, 128,
+			"image synthesis by 5×5 stride-2 transposed convolutions, as the PyTorch reference's"),
+		trainStep("train_step_compact_plain", "compact", false, false, 4, 96,
 			"the trainer feeds 96² crops as they are; model.Forward pads them to 128² (edge replication)"),
-		trainStep("train_step_small", "small", true, 8, 128, ""),
+		trainStep("train_step_small", "small", true, false, 8, 128, ""),
 		{
 			Name:  "forward_hyperprior_n128",
 			Note:  fmt.Sprintf("config base without the semantic branch (N=128, M=192), inference model.Forward on 1×%d×%d, random weights", imageH, imageW),
@@ -64,7 +66,7 @@ func config(name string, semantic bool) (model.Config, error) {
 
 // trainStep times one trainer step (trainer.Stepper: the graph Train runs,
 // with its default optimizer settings) on a fixed batch.
-func trainStep(name, cfgName string, semantic bool, batch, crop int, note string) Entry {
+func trainStep(name, cfgName string, semantic, transposed bool, batch, crop int, note string) Entry {
 	what := "full model"
 	if !semantic {
 		what = "no semantic branch"
@@ -78,6 +80,7 @@ func trainStep(name, cfgName string, semantic bool, batch, crop int, note string
 		if err != nil {
 			return nil, err
 		}
+		cfg.TransposedSynthesis = transposed
 		be, err := Backend()
 		if err != nil {
 			return nil, err

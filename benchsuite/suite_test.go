@@ -10,7 +10,7 @@ import (
 
 // The names are an interface: scripts and stored results refer to them.
 func TestNames(t *testing.T) {
-	want := []string{"train_step_hyperprior", "train_step_compact_plain", "train_step_small",
+	want := []string{"train_step_hyperprior", "train_step_hyperprior_transposed", "train_step_compact_plain", "train_step_small",
 		"forward_hyperprior_n128", "encode", "decode"}
 	if got := Names(); !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v", got, want)

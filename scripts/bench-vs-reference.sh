@@ -60,6 +60,7 @@ if ref:
 # Which reference row measures the same work as each bench entry.
 match = {
     "train_step_hyperprior": ("train step 8x128x128 small N64/M96", 1),
+    "train_step_hyperprior_transposed": ("train step 8x128x128 small N64/M96", 1),
     "train_step_compact_plain": ("train step 4x96x96 (padded to 128) compact N32/M48", 1),
     "forward_hyperprior_n128": ("inference 1x768x512 bmshj2018 N128/M192", 1),
 }

@@ -134,7 +134,7 @@ func runBench(cmd *cobra.Command, f benchFlags) error {
 	return err
 }
 
-const benchRowFormat = "%-26s %9s %9s %9s %10s\n"
+const benchRowFormat = "%-33s %9s %9s %9s %10s\n"
 
 func writeBenchHeader(w io.Writer, rep benchReport) error {
 	if _, err := fmt.Fprintf(w, "matmul: %s\nfast path: %s\nbackend: %s, GOMAXPROCS %d, %s\nminimum of %d runs after one warm-up\n\n",
