@@ -72,3 +72,17 @@ func TestConvTranspose(t *testing.T) {
 		})
 	}
 }
+
+// The same x and kernel feed two transposed convolutions in one gradient
+// graph: withCustomGradient must route each output's gradient to its own
+// inputs.
+func TestConvTransposeGradientOfSharedInputs(t *testing.T) {
+	rng := rand.New(rand.NewSource(6))
+	inputs := []*tensors.Tensor{backendtest.RandN(rng, 1, 2, 2, 2), backendtest.RandN(rng, 3, 3, 2, 2)}
+	backendtest.GradCheck(t, opsBackend(), func(in []*graph.Node) *graph.Node {
+		h := ConvTranspose(in[0], in[1], 2)
+		h = ConvTranspose(graph.Add(h, graph.Reshape(graph.ReduceSum(h, 1, 2), 1, 1, 1, 2)), in[1], 1)
+		up := ConvTranspose(in[0], in[1], 2)
+		return graph.ReduceAllSum(graph.Mul(graph.Square(h), up))
+	}, inputs, nil)
+}

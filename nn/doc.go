@@ -1,6 +1,6 @@
 // Package nn holds the neural-network pieces of the semcodec model as GoMLX
-// graph code: fast convolution and matrix products with custom gradients
-// (Conv, Linear), GDN/IGDN, sub-pixel upsampling, ERFNet non-bottleneck-1D
+// graph code: convolutions (Conv, and ConvTranspose with hand-written
+// gradients), GDN/IGDN, sub-pixel upsampling, ERFNet non-bottleneck-1D
 // blocks and the entropy models (factorized bottleneck, Gaussian
 // conditional).
 //
@@ -10,6 +10,6 @@
 // boundary.
 //
 // Files of this package refer to GoMLX's graph package by name rather than
-// dot-importing it: nn declares names (Linear, Conv, ...) that a dot import
+// dot-importing it: nn declares names (Conv, Relu, ...) that a dot import
 // could clash with.
 package nn

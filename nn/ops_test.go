@@ -49,18 +49,19 @@ func naiveConv(x []float64, xd [4]int, k []float64, kd [4]int, s, d [2]int) (out
 	return out, [4]int{b, ho, wo, cout}
 }
 
-// TestConvLinearDeterministic runs one conv-and-dense graph (forward and gradients)
-// twice on the default backend and wants bit-identical results.
-func TestConvLinearDeterministic(t *testing.T) {
+// TestConvDeterministic runs one graph of convolutions and a transposed
+// convolution (forward and gradients) twice on the default backend and
+// wants bit-identical results.
+func TestConvDeterministic(t *testing.T) {
 	rng := rand.New(rand.NewSource(7))
 	x := backendtest.RandN(rng, 2, 17, 13, 8)
 	k1 := backendtest.RandN(rng, 3, 3, 8, 16)
 	k2 := backendtest.RandN(rng, 5, 5, 16, 8)
-	w := backendtest.RandN(rng, 8, 4)
+	w := backendtest.RandN(rng, 3, 3, 8, 4)
 	exec := graph.MustNewExec(opsBackend(), func(in []*graph.Node) []*graph.Node {
 		h := graph.Tanh(Conv(in[0], in[1], [2]int{1, 1}, [2]int{1, 1}))
 		h = Conv(h, in[2], [2]int{2, 2}, [2]int{1, 1})
-		y := Linear(h, in[3])
+		y := ConvTranspose(h, in[3], 2)
 		loss := graph.ReduceAllSum(graph.Mul(y, y))
 		return append([]*graph.Node{y}, graph.Gradient(loss, in[1], in[2], in[3])...)
 	})
