@@ -6,13 +6,13 @@
 // The pipeline follows the seed paper's Figure 1 (a mutual enhancement
 // network on a Ballé et al. 2018 scale hyperprior):
 //
-//	encoder.go  image → pad to 64 → analysis (GoMLX) → y = [y_img, y_sem], z
+//	encoder.go  image → pad to 64 → analysis (GoMLX, on tiles: tile.go) → y = [y_img, y_sem], z
 //	            → round → z coded with the frozen factorized tables
 //	            → scales of y from the fixed-point hyper-synthesis (package fixedpoint)
 //	            → y_sem and y_img rANS-coded with the Gaussian tables (package entropy)
 //	            → container (package bitstream)
-//	decoder.go  the reverse; DecodeSegmentation stops after the semantic segment
-//	            and never runs the image synthesis.
+//	decoder.go  the reverse, the synthesis also on tiles; DecodeSegmentation
+//	            stops after the semantic segment and never runs the image synthesis.
 //
 // The entropy parameters come from integer arithmetic, so a file encoded on
 // one machine, backend or GOMAXPROCS setting decodes bit-exactly on any other;
@@ -39,9 +39,13 @@ const (
 	// MaxDimension is the largest width or height the format stores.
 	MaxDimension = bitstream.MaxDimension
 	// DefaultMaxPixels bounds the images Decode reconstructs unless
-	// Decoder.MaxPixels says otherwise: the synthesis needs memory in
-	// proportion to the pixel count, and a header alone can claim any size.
-	DefaultMaxPixels = 1 << 26
+	// Decoder.MaxPixels says otherwise, and those Encode accepts; it admits
+	// 16384x16384. The networks run on tiles, so their memory does not grow
+	// with the image, but a header alone can claim any size and the
+	// whole-image buffers still do: about 9 bytes per pixel for the decoded
+	// images and label map (2.3 GiB at this limit) plus about 2 per pixel
+	// for the latents, allocated once the header and hyper segment are read.
+	DefaultMaxPixels = 1 << 28
 	// PadMultiple is the multiple the encoder pads images to (by repeating
 	// the last row and column) before the analysis transform.
 	PadMultiple = 64
@@ -82,6 +86,13 @@ type Options struct {
 	Quality int
 	// Model encodes with this model instead of the embedded family.
 	Model *Model
+	// Tile is the size in pixels of the square tiles the analysis runs on
+	// (a multiple of 64); 0 means DefaultTile, and a negative value or one
+	// at least the image's size one tile for the whole image. Peak memory
+	// grows with the tile, not the image; the latents do not depend on it
+	// beyond float rounding (an element may round the other way where its
+	// value is within rounding of a .5 boundary).
+	Tile int
 }
 
 // DefaultQuality is the quality Encode uses when Options.Quality is 0.
@@ -98,6 +109,9 @@ type Decoder struct {
 	NoEnhance bool
 	// MaxPixels bounds width×height; 0 means DefaultMaxPixels.
 	MaxPixels int64
+	// Tile is the size in pixels of the tiles the synthesis runs on, as
+	// Options.Tile.
+	Tile int
 }
 
 // Decoded is a decoded file.

@@ -151,7 +151,21 @@ func decodeLatents(t *testing.T, d *Decoder, data []byte) *latents {
 	if err := st.readImage(); err != nil {
 		t.Fatal(err)
 	}
+	// The decoder keeps the two segments' latents apart; join them as y.
+	m := st.m
+	st.l.y = joinChannels(st.yImg, st.ySem, m.cfg.MImage, m.cfg.LatentChannels()-m.cfg.MImage)
 	return &st.l
+}
+
+// joinChannels is the inverse of splitChannels.
+func joinChannels(first, rest []int32, k, r int) []int32 {
+	n := len(first) / max(k, 1)
+	v := make([]int32, 0, n*(k+r))
+	for p := range n {
+		v = append(v, first[p*k:(p+1)*k]...)
+		v = append(v, rest[p*r:(p+1)*r]...)
+	}
+	return v
 }
 
 // The decoder must recover exactly the encoder's latents whatever the
@@ -275,7 +289,7 @@ func TestOlderVersionDecodes(t *testing.T) {
 	}
 	var size [2]int
 	for i, v := range []uint8{1, bitstream.Version} {
-		f, err := m.encodeVersion(img, v)
+		f, err := m.encodeVersion(img, v, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,12 +7,9 @@ import (
 	"image/color"
 	"io"
 
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-
 	"semcodec/bitstream"
 	"semcodec/entropy"
 	"semcodec/fixedpoint"
-	"semcodec/imageio"
 )
 
 func init() {
@@ -83,35 +80,9 @@ func (d *Decoder) Decode(r io.Reader) (*Decoded, error) {
 	if err := st.readImage(); err != nil {
 		return nil, err
 	}
-	m, l := st.m, st.l
-	yImg, ySem := splitChannels(l.y, m.cfg.LatentChannels(), m.cfg.MImage)
-	args := []any{latentTensor(yImg, l.hy, l.wy, m.cfg.MImage)}
-	if m.cfg.Semantic {
-		args = append(args, latentTensor(ySem, l.hy, l.wy, m.cfg.MSemantic))
-	}
-	kind := graphImage
-	if d.NoEnhance {
-		kind = graphImagePlain
-	}
-	out, err := m.run(kind, l.padH, l.padW, args...)
-	if err != nil {
+	res := &Decoded{Config: st.cfg}
+	if err := st.m.synthesize(res, &st.l, st.yImg, st.ySem, true, !d.NoEnhance, st.tileCells); err != nil {
 		return nil, err
-	}
-	cfg := st.cfg
-	res := &Decoded{Config: cfg}
-	if res.Plain, err = toImage(out[0], l.padW, cfg.Width, cfg.Height); err != nil {
-		return nil, err
-	}
-	res.Image = res.Plain
-	if len(out) == 3 {
-		if res.Image, err = toImage(out[1], l.padW, cfg.Width, cfg.Height); err != nil {
-			return nil, err
-		}
-	}
-	if m.cfg.Semantic {
-		if res.Segmentation, err = m.toLabels(out[len(out)-1], l.padW, cfg); err != nil {
-			return nil, err
-		}
 	}
 	return res, nil
 }
@@ -129,12 +100,11 @@ func (d *Decoder) DecodeSegmentation(r io.Reader) (*Labels, error) {
 	if err := st.readSemantic(); err != nil {
 		return nil, err
 	}
-	m, l := st.m, st.l
-	out, err := m.run(graphSegmentation, l.padH, l.padW, latentTensor(st.ySem, l.hy, l.wy, m.cfg.MSemantic))
-	if err != nil {
+	res := &Decoded{Config: st.cfg}
+	if err := st.m.synthesize(res, &st.l, nil, st.ySem, false, false, st.tileCells); err != nil {
 		return nil, err
 	}
-	return m.toLabels(out[0], l.padW, st.cfg)
+	return res.Segmentation, nil
 }
 
 // decodeState carries a decode through its segments.
@@ -145,6 +115,9 @@ type decodeState struct {
 	l    latents
 	idx  []int32 // Gaussian table index of every y element, HWC
 	ySem []int32
+	yImg []int32
+	// tileCells is the tile size in latent cells.
+	tileCells int
 }
 
 // start reads the header and the hyper segment, picks the model and derives
@@ -156,6 +129,9 @@ func (d *Decoder) start(r io.Reader) (*decodeState, error) {
 	}
 	h := rd.Header()
 	st := &decodeState{rd: rd, cfg: configOf(h)}
+	if st.tileCells, err = resolveTile(d.Tile); err != nil {
+		return nil, err
+	}
 	limit := d.MaxPixels
 	if limit <= 0 {
 		limit = DefaultMaxPixels
@@ -222,7 +198,8 @@ func (st *decodeState) readSemantic() error {
 	return nil
 }
 
-// readImage decodes the image segment and assembles the whole latent.
+// readImage decodes the image segment. The synthesis reads the two
+// segments' latents apart, so they are not joined.
 func (st *decodeState) readImage() error {
 	payload, err := nextSegment(st.rd, bitstream.SegmentImage)
 	if err != nil {
@@ -230,11 +207,10 @@ func (st *decodeState) readImage() error {
 	}
 	m := st.m
 	imgIdx, _ := splitChannels(st.idx, m.cfg.LatentChannels(), m.cfg.MImage)
-	yImg, err := entropy.Decode(payload, imgIdx, entropy.GaussianTables())
-	if err != nil {
+	if st.yImg, err = entropy.Decode(payload, imgIdx, entropy.GaussianTables()); err != nil {
 		return segmentError("image", err)
 	}
-	st.l.y = joinChannels(yImg, st.ySem, m.cfg.MImage, m.cfg.LatentChannels()-m.cfg.MImage)
+	st.idx = nil // no longer needed: let the collector have it
 	return nil
 }
 
@@ -269,34 +245,4 @@ func (d *Decoder) model(h bitstream.Header) (*Model, error) {
 		return m, nil
 	}
 	return nil, fmt.Errorf("%w: %q quality %d (model ID %x); pass it with --model", ErrUnknownModel, h.ModelName, h.Quality, id[:])
-}
-
-func latentTensor(v []int32, h, w, c int) *tensors.Tensor {
-	f := make([]float32, len(v))
-	for i, x := range v {
-		f[i] = float32(x)
-	}
-	return tensors.FromFlatDataAndDimensions(f, 1, h, w, c)
-}
-
-// toImage crops a [1,hp,wp,3] output to w×h and converts it to 8-bit RGB.
-func toImage(t *tensors.Tensor, wp, w, h int) (*image.RGBA, error) {
-	data, err := tensors.CopyFlatData[float32](t)
-	if err != nil {
-		return nil, err
-	}
-	return imageio.FromFloat32(cropHWC(data, wp, 3, w, h), w, h), nil
-}
-
-func (m *Model) toLabels(t *tensors.Tensor, wp int, cfg Config) (*Labels, error) {
-	data, err := tensors.CopyFlatData[int32](t)
-	if err != nil {
-		return nil, err
-	}
-	crop := cropHWC(data, wp, 1, cfg.Width, cfg.Height)
-	g := image.NewGray(image.Rect(0, 0, cfg.Width, cfg.Height))
-	for i, v := range crop {
-		g.Pix[i] = uint8(min(max(v, 0), 255))
-	}
-	return &Labels{Map: g, Classes: m.classes, Palette: m.palette, Config: cfg}, nil
 }

@@ -59,7 +59,7 @@ func TestEmbeddedFamilyOnKodak(t *testing.T) {
 		}
 		// Format version 1 rounded scales up to the next table; the current
 		// rule must not code larger.
-		v1, err := m.encodeVersion(img, 1)
+		v1, err := m.encodeVersion(img, 1, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -32,16 +32,17 @@ func Encode(w io.Writer, img image.Image, opts *Options) error {
 			return err
 		}
 	}
-	return m.Encode(w, img)
-}
-
-// Encode compresses img with this model and writes the .smc file to w.
-func (m *Model) Encode(w io.Writer, img image.Image) error {
-	f, err := m.encode(img)
+	f, err := m.encodeVersion(img, bitstream.Version, opts.Tile)
 	if err != nil {
 		return err
 	}
 	return bitstream.Write(w, f)
+}
+
+// Encode compresses img with this model, tiles of DefaultTile, and writes
+// the .smc file to w.
+func (m *Model) Encode(w io.Writer, img image.Image) error {
+	return Encode(w, img, &Options{Model: m})
 }
 
 // latents holds the rounded latents of one image.
@@ -52,9 +53,16 @@ type latents struct {
 	padW, padH int
 }
 
-// analyse runs the analysis and hyper-analysis transforms and rounds their
-// outputs.
-func (m *Model) analyse(img image.Image) (*latents, error) {
+// analyse runs the analysis and hyper-analysis transforms with the default
+// tiles and rounds their outputs.
+func (m *Model) analyse(img image.Image) (*latents, error) { return m.analyseTile(img, 0) }
+
+// analyseTile is analyse with a tile size setting (see Options.Tile).
+func (m *Model) analyseTile(img image.Image, tile int) (*latents, error) {
+	tileCells, err := resolveTile(tile)
+	if err != nil {
+		return nil, err
+	}
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	if w < 1 || h < 1 {
@@ -70,16 +78,7 @@ func (m *Model) analyse(img image.Image) (*latents, error) {
 	l := &latents{padW: padded(w), padH: padded(h)}
 	l.wy, l.hy = l.padW/16, l.padH/16
 	l.wz, l.hz = l.padW/64, l.padH/64
-	x := padHWC(imageio.ToFloat32(imageio.ToRGB(img)), w, h, 3, l.padW, l.padH)
-	out, err := m.run(graphAnalysis, l.padH, l.padW, tensors.FromFlatDataAndDimensions(x, 1, l.padH, l.padW, 3))
-	if err != nil {
-		return nil, err
-	}
-	y, err := tensors.CopyFlatData[float32](out[0])
-	if err != nil {
-		return nil, err
-	}
-	z, err := tensors.CopyFlatData[float32](out[1])
+	y, z, err := m.analyseTiled(rgbOf(img), l, tileCells)
 	if err != nil {
 		return nil, err
 	}
@@ -92,6 +91,16 @@ func (m *Model) analyse(img image.Image) (*latents, error) {
 	// MaxInput: clamping here makes the coded z exactly what it uses.
 	l.z = roundLatent(z, fixedpoint.MaxInput)
 	return l, nil
+}
+
+// rgbOf returns imageio.ToRGB(img), or img itself when that would be an
+// identical copy (an opaque RGBA image at the origin): at 16384² the copy
+// is 1 GiB.
+func rgbOf(img image.Image) *image.RGBA {
+	if r, ok := img.(*image.RGBA); ok && r.Rect.Min == (image.Point{}) && r.Opaque() {
+		return r
+	}
+	return imageio.ToRGB(img)
 }
 
 // roundLatent rounds half up, floor(v+½), exactly (in float64), clamps to
@@ -114,14 +123,10 @@ func roundLatent(v []float32, limit int32) []int32 {
 	return q
 }
 
-func (m *Model) encode(img image.Image) (*bitstream.File, error) {
-	return m.encodeVersion(img, bitstream.Version)
-}
-
-// encodeVersion encodes in a given format version; only tests write older
-// ones, to check that they still decode.
-func (m *Model) encodeVersion(img image.Image, version uint8) (*bitstream.File, error) {
-	l, err := m.analyse(img)
+// encodeVersion encodes in a given format version (only tests write older
+// ones, to check that they still decode) with a tile size setting.
+func (m *Model) encodeVersion(img image.Image, version uint8, tile int) (*bitstream.File, error) {
+	l, err := m.analyseTile(img, tile)
 	if err != nil {
 		return nil, err
 	}
@@ -188,17 +193,6 @@ func splitChannels(v []int32, c, k int) (first, rest []int32) {
 		rest = append(rest, v[p*c+k:(p+1)*c]...)
 	}
 	return first, rest
-}
-
-// joinChannels is the inverse of splitChannels.
-func joinChannels(first, rest []int32, k, r int) []int32 {
-	n := len(first) / max(k, 1)
-	v := make([]int32, 0, n*(k+r))
-	for p := range n {
-		v = append(v, first[p*k:(p+1)*k]...)
-		v = append(v, rest[p*r:(p+1)*r]...)
-	}
-	return v
 }
 
 // EstimateBits returns the network's own estimate of the coded size of img in

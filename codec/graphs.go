@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 	"sync"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
@@ -18,11 +19,14 @@ import (
 type graphKind int
 
 const (
-	graphAnalysis     graphKind = iota // x -> y, z
-	graphSegmentation                  // ŷ_sem -> labels
-	graphImage                         // ŷ_img[, ŷ_sem] -> x̂[, x̂_e], labels
-	graphImagePlain                    // as graphImage without the enhancement
-	graphEstimate                      // x -> the model's bits-per-pixel estimate
+	graphAnalysisY     graphKind = iota // x -> y (one tile)
+	graphHyperAnalysis                  // y -> z (one tile of the latent grid)
+	graphStageA                         // x -> stage A (split.go)
+	graphStageB                         // stage A -> y (latent grid)
+	graphSegmentation                   // ŷ_sem -> labels
+	graphImage                          // ŷ_img[, ŷ_sem] -> x̂[, x̂_e], labels
+	graphImagePlain                     // as graphImage without the enhancement
+	graphEstimate                       // x -> the model's bits-per-pixel estimate
 )
 
 // maxExecs bounds the cached executors per model (each holds compiled
@@ -31,17 +35,28 @@ const maxExecs = 8
 
 type execKey struct {
 	kind graphKind
-	h, w int // padded image size
+	h, w int // padded window size (latent grid for graphHyperAnalysis)
 }
 
 type execCache struct {
 	mu    sync.Mutex
-	execs map[execKey]*context.Exec
+	execs map[execKey]*execEntry
 	order []execKey // least recently used first
+	// build is held exclusively while an executor builds its graph (which
+	// writes to the model's context) and shared while executors run.
+	build sync.RWMutex
 }
 
-// run executes graph kind for a padded h×w image. Calls are serialized per
-// model; GoMLX panics (graph-building errors) come back as errors.
+type execEntry struct {
+	e       *context.Exec
+	built   bool
+	busy    int  // runs in flight
+	evicted bool // finalize when the last run ends
+}
+
+// run executes graph kind for a padded h×w window. Runs may overlap (tiles
+// run concurrently); GoMLX panics (graph-building errors) come back as
+// errors.
 func (m *Model) run(kind graphKind, h, w int, args ...any) (out []*tensors.Tensor, err error) {
 	be := m.be
 	if be == nil {
@@ -50,27 +65,70 @@ func (m *Model) run(kind graphKind, h, w int, args ...any) (out []*tensors.Tenso
 		}
 	}
 	c := &m.execs
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	en, built, err := m.acquire(be, execKey{kind, h, w})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		c.mu.Lock()
+		en.busy--
+		if en.evicted && en.busy == 0 {
+			en.e.Finalize()
+		}
+		c.mu.Unlock()
+	}()
+	if built {
+		c.build.RLock()
+		defer c.build.RUnlock()
+	} else {
+		c.build.Lock()
+		defer c.build.Unlock()
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("semcodec: running the network: %v\n%s", r, debug.Stack())
 		}
 	}()
-	key := execKey{kind, h, w}
-	e := c.execs[key]
-	if e == nil {
-		if e, err = context.NewExecAny(be, m.ctx.Reuse(), m.graphFn(kind)); err != nil {
-			return nil, fmt.Errorf("semcodec: building the network: %w", err)
+	out, err = en.e.Exec(args...)
+	if err != nil {
+		return nil, fmt.Errorf("semcodec: running the network: %w", err)
+	}
+	if !built {
+		c.mu.Lock()
+		en.built = true
+		c.mu.Unlock()
+	}
+	return out, nil
+}
+
+// acquire finds or creates the executor for key and counts a run on it.
+func (m *Model) acquire(be backends.Backend, key execKey) (en *execEntry, built bool, err error) {
+	c := &m.execs
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("semcodec: building the network: %v\n%s", r, debug.Stack())
 		}
+	}()
+	en = c.execs[key]
+	if en == nil {
+		e, err := context.NewExecAny(be, m.ctx.Reuse(), m.graphFn(key.kind))
+		if err != nil {
+			return nil, false, fmt.Errorf("semcodec: building the network: %w", err)
+		}
+		en = &execEntry{e: e}
 		if c.execs == nil {
-			c.execs = map[execKey]*context.Exec{}
+			c.execs = map[execKey]*execEntry{}
 		}
-		c.execs[key] = e
+		c.execs[key] = en
 		if len(c.order) >= maxExecs {
-			old := c.order[0]
-			c.execs[old].Finalize()
-			delete(c.execs, old)
+			old := c.execs[c.order[0]]
+			old.evicted = true
+			if old.busy == 0 {
+				old.e.Finalize()
+			}
+			delete(c.execs, c.order[0])
 			c.order = c.order[1:]
 		}
 	} else {
@@ -82,11 +140,8 @@ func (m *Model) run(kind graphKind, h, w int, args ...any) (out []*tensors.Tenso
 		}
 	}
 	c.order = append(c.order, key)
-	out, err = e.Exec(args...)
-	if err != nil {
-		return nil, fmt.Errorf("semcodec: running the network: %w", err)
-	}
-	return out, nil
+	en.busy++
+	return en, en.built, nil
 }
 
 // graphFn returns the graph function of a kind.
@@ -94,12 +149,26 @@ func (m *Model) graphFn(kind graphKind) any {
 	cfg := m.cfg
 	labels := func(logits *graph.Node) *graph.Node { return graph.ArgMax(logits, -1, dtypes.Int32) }
 	switch kind {
-	case graphAnalysis:
-		return func(ctx *context.Context, x *graph.Node) []*graph.Node {
+	case graphAnalysisY:
+		return func(ctx *context.Context, x *graph.Node) *graph.Node {
 			ctx.SetTraining(x.Graph(), false)
 			yImg, ySem := model.Analysis(ctx, cfg, x)
-			y := model.JoinLatents(cfg, yImg, ySem)
-			return []*graph.Node{y, model.HyperAnalysis(ctx, cfg, y)}
+			return model.JoinLatents(cfg, yImg, ySem)
+		}
+	case graphStageA:
+		return func(ctx *context.Context, x *graph.Node) *graph.Node {
+			ctx.SetTraining(x.Graph(), false)
+			return stageA(ctx, cfg, x)
+		}
+	case graphStageB:
+		return func(ctx *context.Context, a *graph.Node) *graph.Node {
+			ctx.SetTraining(a.Graph(), false)
+			return stageB(ctx, cfg, a)
+		}
+	case graphHyperAnalysis:
+		return func(ctx *context.Context, y *graph.Node) *graph.Node {
+			ctx.SetTraining(y.Graph(), false)
+			return model.HyperAnalysis(ctx, cfg, y)
 		}
 	case graphSegmentation:
 		return func(ctx *context.Context, ySem *graph.Node) *graph.Node {

@@ -22,15 +22,3 @@ func padHWC(src []float32, w, h, c, wp, hp int) []float32 {
 	}
 	return dst
 }
-
-// cropHWC keeps the top-left h×w of an hp×wp image with c channels.
-func cropHWC[T any](src []T, wp, c, w, h int) []T {
-	if w == wp {
-		return src[:h*w*c]
-	}
-	dst := make([]T, h*w*c)
-	for y := range h {
-		copy(dst[y*w*c:(y+1)*w*c], src[y*wp*c:(y*wp+w)*c])
-	}
-	return dst
-}

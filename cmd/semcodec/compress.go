@@ -16,7 +16,7 @@ func init() { register(newCompressCmd) }
 
 func newCompressCmd() *cobra.Command {
 	var out, modelPath string
-	var quality int
+	var quality, tile int
 	cmd := &cobra.Command{
 		Use:   "compress IN -o OUT.smc",
 		Short: "Compress an image (PNG or JPEG) into a .smc file",
@@ -45,11 +45,14 @@ or an input that is already a .smc file).`,
 			if err := checkQuality(cmd, quality, modelPath != ""); err != nil {
 				return err
 			}
+			if err := checkTile(tile); err != nil {
+				return err
+			}
 			outs := []output{{flag: "-o", path: out}}
 			if err := checkOutputs(cmd, []input{{"the input", in}, {"the --model file", modelPath}}, outs); err != nil {
 				return err
 			}
-			opts := &codec.Options{Quality: quality}
+			opts := &codec.Options{Quality: quality, Tile: tile}
 			if modelPath != "" {
 				m, err := loadModel(modelPath)
 				if err != nil {
@@ -92,7 +95,19 @@ or an input that is already a .smc file).`,
 	cmd.Flags().StringVarP(&out, "output", "o", "", `output .smc file (required; "-" for standard output)`)
 	cmd.Flags().IntVarP(&quality, "quality", "q", 0, qualityUsage)
 	cmd.Flags().StringVar(&modelPath, "model", "", "exported model file (.smw) to use instead of the embedded models")
+	cmd.Flags().IntVar(&tile, "tile", 0, tileUsage)
 	return cmd
+}
+
+// tileUsage describes --tile for compress, decompress and roundtrip.
+var tileUsage = fmt.Sprintf("tile size in pixels for the networks, a multiple of %d (memory grows with it); 0: default %d, negative: whole image", codec.PadMultiple, codec.DefaultTile)
+
+// checkTile refuses a --tile the codec would refuse, before any work.
+func checkTile(tile int) error {
+	if tile > 0 && tile%codec.PadMultiple != 0 {
+		return fmt.Errorf("--tile %d: want a multiple of %d, 0 for the default or negative for the whole image", tile, codec.PadMultiple)
+	}
+	return nil
 }
 
 // qualityUsage describes -q for compress and roundtrip.

@@ -16,6 +16,7 @@ func init() { register(newDecompressCmd) }
 func newDecompressCmd() *cobra.Command {
 	var out, segPath, segColor, modelPath string
 	var segOnly, noEnhance bool
+	var tile int
 	cmd := &cobra.Command{
 		Use:   "decompress IN.smc -o OUT.png",
 		Short: "Decode a .smc file into the image and its segmentation",
@@ -68,7 +69,10 @@ with a model that is not available).`,
 			if err := checkOutputs(cmd, []input{{"the input", in}, {"the --model file", modelPath}}, outs); err != nil {
 				return err
 			}
-			d := &codec.Decoder{NoEnhance: noEnhance}
+			if err := checkTile(tile); err != nil {
+				return err
+			}
+			d := &codec.Decoder{NoEnhance: noEnhance, Tile: tile}
 			if modelPath != "" {
 				m, err := loadModel(modelPath)
 				if err != nil {
@@ -117,6 +121,7 @@ with a model that is not available).`,
 	fl.BoolVar(&segOnly, "seg-only", false, "decode only the segmentation, skipping the image segment")
 	fl.BoolVar(&noEnhance, "no-enhance", false, "skip the post-enhancement module")
 	fl.StringVar(&modelPath, "model", "", "exported model file (.smw) the input was made with")
+	fl.IntVar(&tile, "tile", 0, tileUsage)
 	return cmd
 }
 

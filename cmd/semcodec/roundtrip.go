@@ -21,7 +21,7 @@ func init() { register(newRoundtripCmd) }
 
 func newRoundtripCmd() *cobra.Command {
 	var outDir, modelPath string
-	var quality int
+	var quality, tile int
 	cmd := &cobra.Command{
 		Use:   "roundtrip IN [--out-dir DIR]",
 		Short: "Compress and decompress an image, print bpp, PSNR and MS-SSIM",
@@ -52,6 +52,9 @@ Exit codes: 0 success, 1 usage error, 2 bad input.`,
 			if err := checkQuality(cmd, quality, modelPath != ""); err != nil {
 				return err
 			}
+			if err := checkTile(tile); err != nil {
+				return err
+			}
 			name := strings.TrimSuffix(filepath.Base(in), filepath.Ext(in))
 			base := filepath.Join(outDir, name)
 			outs := []output{{path: base + ".smc"}, {path: base + ".png"}, {path: base + "_seg_overlay.png"}}
@@ -67,8 +70,8 @@ Exit codes: 0 success, 1 usage error, 2 bad input.`,
 			if err != nil {
 				return err
 			}
-			opts := &codec.Options{Quality: quality}
-			dec := &codec.Decoder{}
+			opts := &codec.Options{Quality: quality, Tile: tile}
+			dec := &codec.Decoder{Tile: tile}
 			if modelPath != "" {
 				m, err := loadModel(modelPath)
 				if err != nil {
@@ -142,6 +145,7 @@ Exit codes: 0 success, 1 usage error, 2 bad input.`,
 	fl.StringVar(&outDir, "out-dir", "out", "folder for the .smc file, the reconstruction and the overlay")
 	fl.IntVarP(&quality, "quality", "q", 0, qualityUsage)
 	fl.StringVar(&modelPath, "model", "", "exported model file (.smw) instead of the embedded models")
+	fl.IntVar(&tile, "tile", 0, tileUsage)
 	return cmd
 }
 
