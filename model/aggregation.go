@@ -19,7 +19,35 @@ var nbDilations = []int{1, 2, 4, 8}
 // Scopes: "in" (conv3x3 + bn), "stage4/nb<k>", "hffb<i>/igdn", "hffb<i>/down<k>"
 // (conv3x3/2, + bn except the last), "hffb<i>/nb<k>", "out" (conv3x3 to MSemantic).
 func aggregation(ctx *context.Context, cfg Config, yImg *graph.Node, feats [3]*graph.Node) *graph.Node {
+	return AggregationFuse(ctx, cfg, yImg, AggregationInputs(ctx, cfg, feats))
+}
+
+// AggregationInputs is the part of the aggregation module that works at the
+// features' own resolutions: u[i-1] = D_i(IGDN_i(f_x^i)) on the 1/16 grid,
+// with SemanticWidths[1] channels. ctx is the module's scope. The tiled
+// encoder runs it on image tiles and AggregationFuse on latent-grid tiles.
+func AggregationInputs(ctx *context.Context, cfg Config, feats [3]*graph.Node) (u [3]*graph.Node) {
 	e1, e2 := cfg.SemanticWidths[0], cfg.SemanticWidths[1]
+	for i := 3; i >= 1; i-- {
+		hctx := ctx.Inf("hffb%d", i)
+		h := nn.IGDN(hctx.In("igdn"), feats[i-1])
+		steps := 4 - i
+		for k := 1; k <= steps; k++ {
+			if k == steps {
+				h = nn.Convolution(hctx.Inf("down%d", k), h, e2).Stride(2).Done()
+			} else {
+				h = nn.Relu(nn.Convolution(hctx.Inf("down%d", k), h, e1).Stride(2).BatchNorm().Done())
+			}
+		}
+		u[i-1] = h
+	}
+	return u
+}
+
+// AggregationFuse is the rest of the module, all on the 1/16 grid: from
+// y_img and the HFFB inputs u (AggregationInputs) to y_sem.
+func AggregationFuse(ctx *context.Context, cfg Config, yImg *graph.Node, u [3]*graph.Node) *graph.Node {
+	e2 := cfg.SemanticWidths[1]
 	h := nn.Relu(nn.Convolution(ctx.In("in"), yImg, e2).BatchNorm().Done())
 	block := 0
 	nbs := func(ctx *context.Context, h *graph.Node) *graph.Node {
@@ -32,17 +60,7 @@ func aggregation(ctx *context.Context, cfg Config, yImg *graph.Node, feats [3]*g
 	}
 	h = nbs(ctx.In("stage4"), h)
 	for i := 3; i >= 1; i-- {
-		hctx := ctx.Inf("hffb%d", i)
-		u := nn.IGDN(hctx.In("igdn"), feats[i-1])
-		steps := 4 - i
-		for k := 1; k <= steps; k++ {
-			if k == steps {
-				u = nn.Convolution(hctx.Inf("down%d", k), u, e2).Stride(2).Done()
-			} else {
-				u = nn.Relu(nn.Convolution(hctx.Inf("down%d", k), u, e1).Stride(2).BatchNorm().Done())
-			}
-		}
-		h = nbs(hctx, graph.Add(h, u))
+		h = nbs(ctx.Inf("hffb%d", i), graph.Add(h, u[i-1]))
 	}
 	return nn.Convolution(ctx.In("out"), h, cfg.MSemantic).Done()
 }

@@ -22,7 +22,7 @@ const (
 func Analysis(ctx *context.Context, cfg Config, x *graph.Node) (yImg, ySem *graph.Node) {
 	cfg.mustValidate()
 	checkImage(x, PadMultiple)
-	yImg, feats := baseNetwork(ctx.In(ScopeAnalysis), cfg, x)
+	yImg, feats := BaseNetwork(ctx.In(ScopeAnalysis), cfg, x)
 	if !cfg.Semantic {
 		return yImg, nil
 	}
@@ -34,9 +34,9 @@ func Analysis(ctx *context.Context, cfg Config, x *graph.Node) (yImg, ySem *grap
 	return yImg, ySem
 }
 
-// baseNetwork: conv1..conv4 are 5x5 stride-2 convolutions, gdn1..gdn3 follow the first
+// BaseNetwork: conv1..conv4 are 5x5 stride-2 convolutions, gdn1..gdn3 follow the first
 // three. It returns f_x^4 = y_img and f_x^1..f_x^3 (the GDN outputs at 1/2, 1/4, 1/8).
-func baseNetwork(ctx *context.Context, cfg Config, x *graph.Node) (y *graph.Node, feats [3]*graph.Node) {
+func BaseNetwork(ctx *context.Context, cfg Config, x *graph.Node) (y *graph.Node, feats [3]*graph.Node) {
 	h := x
 	for i := 1; i <= 3; i++ {
 		h = nn.Convolution(ctx.Inf("conv%d", i), h, cfg.N).Kernel(5, 5).Stride(2).Done()
