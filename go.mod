@@ -1,4 +1,4 @@
-module semcodec
+module github.com/semcodec/semcodec
 
 go 1.26.8
 

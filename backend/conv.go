@@ -9,7 +9,7 @@ import (
 
 	"github.com/gomlx/gomlx/backends/simplego"
 
-	"semcodec/blas"
+	"github.com/semcodec/semcodec/blas"
 )
 
 // patchGeom describes a patch matrix: one row per position of the row

@@ -7,7 +7,7 @@ import (
 
 	"github.com/gomlx/gomlx/backends/simplego"
 
-	"semcodec/blas"
+	"github.com/semcodec/semcodec/blas"
 )
 
 // dotFast runs a float32 DotGeneral as one sgemm per batch element; the

@@ -10,8 +10,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
-	"semcodec/backend/backendtest"
-	"semcodec/blas"
+	"github.com/semcodec/semcodec/backend/backendtest"
+	"github.com/semcodec/semcodec/blas"
 )
 
 func TestFastPathInstalled(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
-	"semcodec/backend/backendtest"
+	"github.com/semcodec/semcodec/backend/backendtest"
 )
 
 var semcpu = sync.OnceValue(func() backends.Backend {

@@ -13,11 +13,11 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 
-	"semcodec/backend"
-	"semcodec/codec"
-	"semcodec/imageio"
-	"semcodec/model"
-	"semcodec/trainer"
+	"github.com/semcodec/semcodec/backend"
+	"github.com/semcodec/semcodec/codec"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/model"
+	"github.com/semcodec/semcodec/trainer"
 )
 
 // Kodak's image size, the usual one for codec timings.

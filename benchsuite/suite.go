@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"semcodec/backend"
-	"semcodec/internal/cputime"
+	"github.com/semcodec/semcodec/backend"
+	"github.com/semcodec/semcodec/internal/cputime"
 )
 
 // Entry is one named benchmark.

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"fmt"
 
-	"semcodec/bitstream"
+	"github.com/semcodec/semcodec/bitstream"
 )
 
 func Example() {

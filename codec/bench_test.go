@@ -11,10 +11,10 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
-	"semcodec/imageio"
-	"semcodec/internal/shareddata"
-	"semcodec/model"
-	"semcodec/weights"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/internal/shareddata"
+	"github.com/semcodec/semcodec/model"
+	"github.com/semcodec/semcodec/weights"
 )
 
 // benchModels returns the embedded levels, or, in a build without them,

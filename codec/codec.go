@@ -30,8 +30,8 @@ import (
 	"image"
 	"image/color"
 
-	"semcodec/bitstream"
-	"semcodec/weights"
+	"github.com/semcodec/semcodec/bitstream"
+	"github.com/semcodec/semcodec/weights"
 )
 
 // Limits.

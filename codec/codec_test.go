@@ -12,10 +12,10 @@ import (
 	"sync"
 	"testing"
 
-	"semcodec/backend"
-	"semcodec/bitstream"
-	"semcodec/blas"
-	"semcodec/imageio"
+	"github.com/semcodec/semcodec/backend"
+	"github.com/semcodec/semcodec/bitstream"
+	"github.com/semcodec/semcodec/blas"
+	"github.com/semcodec/semcodec/imageio"
 )
 
 // encodedCache shares encodings between tests: each new image size costs a

@@ -7,9 +7,9 @@ import (
 	"image/color"
 	"io"
 
-	"semcodec/bitstream"
-	"semcodec/entropy"
-	"semcodec/fixedpoint"
+	"github.com/semcodec/semcodec/bitstream"
+	"github.com/semcodec/semcodec/entropy"
+	"github.com/semcodec/semcodec/fixedpoint"
 )
 
 func init() {

@@ -6,10 +6,10 @@ import (
 	"image"
 	"testing"
 
-	"semcodec/bitstream"
-	"semcodec/imageio"
-	"semcodec/internal/shareddata"
-	"semcodec/metrics"
+	"github.com/semcodec/semcodec/bitstream"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/internal/shareddata"
+	"github.com/semcodec/semcodec/metrics"
 )
 
 // TestEmbeddedFamilyOnKodak checks the shipped models on a real Kodak image at

@@ -8,10 +8,10 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
-	"semcodec/bitstream"
-	"semcodec/entropy"
-	"semcodec/fixedpoint"
-	"semcodec/imageio"
+	"github.com/semcodec/semcodec/bitstream"
+	"github.com/semcodec/semcodec/entropy"
+	"github.com/semcodec/semcodec/fixedpoint"
+	"github.com/semcodec/semcodec/imageio"
 )
 
 // maxLatent bounds the magnitude of a coded latent value. Real latents are

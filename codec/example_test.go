@@ -6,7 +6,7 @@ import (
 	"image"
 	"log"
 
-	"semcodec/codec"
+	"github.com/semcodec/semcodec/codec"
 )
 
 func Example() {

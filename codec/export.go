@@ -12,9 +12,9 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
-	"semcodec/entropy"
-	"semcodec/model"
-	"semcodec/weights"
+	"github.com/semcodec/semcodec/entropy"
+	"github.com/semcodec/semcodec/model"
+	"github.com/semcodec/semcodec/weights"
 )
 
 // ExportOptions configures Export. nil means the defaults.

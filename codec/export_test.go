@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"semcodec/weights"
+	"github.com/semcodec/semcodec/weights"
 )
 
 // withoutFrozen copies f without its entropy/ tensors, as an exporter that

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"testing"
 
-	"semcodec/bitstream"
+	"github.com/semcodec/semcodec/bitstream"
 )
 
 // FuzzDecode feeds arbitrary bytes to DecodeConfig, Decode and

@@ -11,7 +11,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
-	"semcodec/model"
+	"github.com/semcodec/semcodec/model"
 )
 
 // The float parts of the codec run as GoMLX graphs built from package model.

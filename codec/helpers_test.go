@@ -13,8 +13,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
-	"semcodec/model"
-	"semcodec/weights"
+	"github.com/semcodec/semcodec/model"
+	"github.com/semcodec/semcodec/weights"
 )
 
 // testModelFile exports a freshly initialised tiny model (seeded, so every

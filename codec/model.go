@@ -13,12 +13,12 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
-	"semcodec/backend"
-	"semcodec/entropy"
-	"semcodec/fixedpoint"
-	"semcodec/imageio"
-	"semcodec/model"
-	"semcodec/weights"
+	"github.com/semcodec/semcodec/backend"
+	"github.com/semcodec/semcodec/entropy"
+	"github.com/semcodec/semcodec/fixedpoint"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/model"
+	"github.com/semcodec/semcodec/weights"
 )
 
 // Names of the frozen entropy tensors in a model file (written by Export).

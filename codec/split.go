@@ -4,7 +4,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
-	"semcodec/model"
+	"github.com/semcodec/semcodec/model"
 )
 
 // The aggregation's dilated blocks see 20+ latent cells (320+ px) around

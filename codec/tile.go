@@ -9,8 +9,8 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
-	"semcodec/imageio"
-	"semcodec/model"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/model"
 )
 
 // DefaultTile is the tile size in pixels used when Options.Tile or

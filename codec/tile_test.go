@@ -7,7 +7,7 @@ import (
 	"math"
 	"testing"
 
-	"semcodec/imageio"
+	"github.com/semcodec/semcodec/imageio"
 )
 
 // Tiles must reproduce the untiled transforms: the encoder's unrounded

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"semcodec/metrics"
+	"github.com/semcodec/semcodec/metrics"
 )
 
 // testImage is a smooth gradient with mild noise: JPEG-like content that

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"image"
 
-	"semcodec/datapack"
+	"github.com/semcodec/semcodec/datapack"
 )
 
 func Example() {

@@ -12,8 +12,8 @@ import (
 	"io"
 	"math"
 
-	"semcodec/imageio"
-	"semcodec/metrics"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/metrics"
 )
 
 // Sample is one training example to pack.

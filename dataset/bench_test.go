@@ -3,7 +3,7 @@ package dataset
 import (
 	"testing"
 
-	"semcodec/internal/shareddata"
+	"github.com/semcodec/semcodec/internal/shareddata"
 )
 
 // BenchmarkNextCamVid streams batches of 8 random 256×256 crops from the

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"log"
 
-	"semcodec/dataset"
+	"github.com/semcodec/semcodec/dataset"
 )
 
 // Mixing CamVid's training split with a folder of unlabelled photos: photo

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"semcodec/imageio"
+	"github.com/semcodec/semcodec/imageio"
 )
 
 // pixelAt is the colour written at (x, y) by writeImage: it encodes the

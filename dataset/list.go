@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"semcodec/imageio"
+	"github.com/semcodec/semcodec/imageio"
 )
 
 // Sample is one image and, for labelled layouts, its label map.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"semcodec/imageio"
+	"github.com/semcodec/semcodec/imageio"
 )
 
 func TestListLayouts(t *testing.T) {

@@ -3,7 +3,7 @@ package dataset
 import (
 	"image"
 
-	"semcodec/imageio"
+	"github.com/semcodec/semcodec/imageio"
 )
 
 // Load decodes the whole image and its labels, without cropping: labels has

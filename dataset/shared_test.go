@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"semcodec/imageio"
-	"semcodec/internal/shareddata"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/internal/shareddata"
 )
 
 // TestCamVidShared lists the real CamVid split and streams a few samples:

@@ -3,7 +3,7 @@ package entropy_test
 import (
 	"fmt"
 
-	"semcodec/entropy"
+	"github.com/semcodec/semcodec/entropy"
 )
 
 // Code a latent with the Gaussian conditional: each element's predicted

@@ -14,8 +14,8 @@ import (
 	"sync"
 	"time"
 
-	"semcodec/imageio"
-	"semcodec/metrics"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/metrics"
 )
 
 // CompressionConfig says what RunCompression measures.

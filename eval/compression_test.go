@@ -16,8 +16,8 @@ import (
 	"strings"
 	"testing"
 
-	"semcodec/imageio"
-	"semcodec/metrics"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/metrics"
 )
 
 // TestJPEGMatchesMetricsPath scores a JPEG of a Kodak image through the

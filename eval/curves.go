@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"semcodec/eval/bdrate"
+	"github.com/semcodec/semcodec/eval/bdrate"
 )
 
 // Curve is one codec's rate-distortion curve in the shape of CompressAI's

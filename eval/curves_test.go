@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"semcodec/internal/shareddata"
+	"github.com/semcodec/semcodec/internal/shareddata"
 )
 
 func writeFile(t *testing.T, name, content string) string {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"image"
 
-	"semcodec/eval"
+	"github.com/semcodec/semcodec/eval"
 )
 
 // rawCodec stores pixels uncompressed: 24 bits per pixel, lossless.

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"semcodec/imageio"
+	"github.com/semcodec/semcodec/imageio"
 )
 
 // toolSpec describes a baseline run through Debian's command-line encoder

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"semcodec/imageio"
-	"semcodec/internal/shareddata"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/internal/shareddata"
 )
 
 // kodakCrops writes the top-left w×h corner of the first n Kodak images to a

@@ -7,7 +7,7 @@ import (
 	"image/jpeg"
 	"runtime"
 
-	"semcodec/imageio"
+	"github.com/semcodec/semcodec/imageio"
 )
 
 func init() { Register("jpeg", newGoJPEG) }

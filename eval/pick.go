@@ -5,7 +5,7 @@ import (
 	"image"
 	"math"
 
-	"semcodec/metrics"
+	"github.com/semcodec/semcodec/metrics"
 )
 
 // Pick is an image encoded at the quality whose rate came nearest a target,

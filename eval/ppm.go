@@ -8,7 +8,7 @@ import (
 	"io"
 	"os"
 
-	"semcodec/imageio"
+	"github.com/semcodec/semcodec/imageio"
 )
 
 // Binary PPM (P6) is the exchange format with the command-line tools that

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"semcodec/atomicfile"
+	"github.com/semcodec/semcodec/atomicfile"
 )
 
 // Conventions is recorded in every report so that its numbers can be read

@@ -12,8 +12,8 @@ import (
 	"sort"
 	"strings"
 
-	"semcodec/imageio"
-	"semcodec/metrics"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/metrics"
 )
 
 // Segmenter predicts a label map for an image: the segmentation network run

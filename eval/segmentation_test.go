@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"semcodec/imageio"
-	"semcodec/internal/shareddata"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/internal/shareddata"
 )
 
 const camvidClasses = 11

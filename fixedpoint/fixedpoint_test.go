@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"semcodec/entropy"
-	"semcodec/weights"
+	"github.com/semcodec/semcodec/entropy"
+	"github.com/semcodec/semcodec/weights"
 )
 
 var updateGolden = os.Getenv("SEMCODEC_UPDATE_GOLDEN") != ""

@@ -3,8 +3,8 @@ package fixedpoint
 import (
 	"fmt"
 
-	"semcodec/entropy"
-	"semcodec/weights"
+	"github.com/semcodec/semcodec/entropy"
+	"github.com/semcodec/semcodec/weights"
 )
 
 // Load builds the fixed-point hyper-synthesis from a model file, reading the

@@ -5,7 +5,7 @@ import (
 	"image"
 	"image/color"
 
-	"semcodec/imageio"
+	"github.com/semcodec/semcodec/imageio"
 )
 
 func ExampleToRGB() {

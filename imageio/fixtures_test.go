@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"semcodec/internal/shareddata"
+	"github.com/semcodec/semcodec/internal/shareddata"
 )
 
 // The repository's testdata holds a 256x256 crop of kodim23 and its JPEG

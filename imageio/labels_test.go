@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"semcodec/internal/shareddata"
+	"github.com/semcodec/semcodec/internal/shareddata"
 )
 
 func TestPalettes(t *testing.T) {

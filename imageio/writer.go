@@ -5,7 +5,7 @@ import (
 	"image/png"
 	"io"
 
-	"semcodec/atomicfile"
+	"github.com/semcodec/semcodec/atomicfile"
 )
 
 // WritePNG encodes img as PNG to path atomically: it writes a temporary file

@@ -4,8 +4,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"semcodec/imageio"
-	"semcodec/internal/shareddata"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/internal/shareddata"
 )
 
 // BenchmarkCompareImages times all image metrics on a 768x512 Kodak pair.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"image"
 
-	"semcodec/metrics"
+	"github.com/semcodec/semcodec/metrics"
 )
 
 func ExampleConfusion() {

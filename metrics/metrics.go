@@ -51,7 +51,7 @@ import (
 	"image"
 	"math"
 
-	"semcodec/imageio"
+	"github.com/semcodec/semcodec/imageio"
 )
 
 // DataRange is the peak value of the 8-bit samples the image metrics use.

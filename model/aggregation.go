@@ -4,7 +4,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
-	"semcodec/nn"
+	"github.com/semcodec/semcodec/nn"
 )
 
 // nbDilations cycles the dilation of the non-bt-1D blocks on the 1/16 grid, as ERFNet

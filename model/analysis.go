@@ -6,7 +6,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
-	"semcodec/nn"
+	"github.com/semcodec/semcodec/nn"
 )
 
 // Scopes of the encoder side.

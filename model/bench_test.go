@@ -8,8 +8,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 
-	"semcodec/backend"
-	"semcodec/internal/cputime"
+	"github.com/semcodec/semcodec/backend"
+	"github.com/semcodec/semcodec/internal/cputime"
 )
 
 // BenchmarkForward times the inference forward (analysis, hyperprior, both decoders,

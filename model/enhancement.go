@@ -6,7 +6,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
-	"semcodec/nn"
+	"github.com/semcodec/semcodec/nn"
 )
 
 // enhance is the post-enhancement module (paper's section 3.3, Eq. 3-4). It works on

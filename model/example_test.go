@@ -8,8 +8,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
-	"semcodec/backend"
-	"semcodec/model"
+	"github.com/semcodec/semcodec/backend"
+	"github.com/semcodec/semcodec/model"
 )
 
 func ExampleConfigByName() {

@@ -8,7 +8,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
-	"semcodec/backend"
+	"github.com/semcodec/semcodec/backend"
 )
 
 // TestTrainingGraphOnFastPath runs the tiny model's loss and every

@@ -8,7 +8,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
-	"semcodec/nn"
+	"github.com/semcodec/semcodec/nn"
 )
 
 const (

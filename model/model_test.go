@@ -13,7 +13,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
-	"semcodec/backend"
+	"github.com/semcodec/semcodec/backend"
 )
 
 func mustConfig(t testing.TB, name string) Config {

@@ -6,7 +6,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
-	"semcodec/nn"
+	"github.com/semcodec/semcodec/nn"
 )
 
 // SynthesizeSegmentation decodes ŷ_sem [B,h,w,MSemantic] alone (so a decoder can skip

@@ -15,8 +15,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 
-	"semcodec/backend"
-	"semcodec/internal/shareddata"
+	"github.com/semcodec/semcodec/backend"
+	"github.com/semcodec/semcodec/internal/shareddata"
 )
 
 // TestEveryVariableGetsGradient runs one training-mode forward of tiny and checks

@@ -11,9 +11,9 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
-	"semcodec/backend"
-	"semcodec/backend/backendtest"
-	"semcodec/internal/cputime"
+	"github.com/semcodec/semcodec/backend"
+	"github.com/semcodec/semcodec/backend/backendtest"
+	"github.com/semcodec/semcodec/internal/cputime"
 )
 
 type convCase struct {

@@ -9,7 +9,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
-	"semcodec/backend/backendtest"
+	"github.com/semcodec/semcodec/backend/backendtest"
 )
 
 // naiveConvTranspose: y[o] = Σ over input pixels i and taps t with

@@ -11,7 +11,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
-	"semcodec/backend"
+	"github.com/semcodec/semcodec/backend"
 )
 
 var layersBackend = sync.OnceValue(func() backends.Backend { return backend.MustNew() })

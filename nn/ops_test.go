@@ -9,8 +9,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
-	"semcodec/backend"
-	"semcodec/backend/backendtest"
+	"github.com/semcodec/semcodec/backend"
+	"github.com/semcodec/semcodec/backend/backendtest"
 )
 
 // opsBackend is shared by the package's tests: building a backend is cheap

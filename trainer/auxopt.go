@@ -8,8 +8,8 @@ import (
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/context/initializers"
 
-	"semcodec/model"
-	"semcodec/nn"
+	"github.com/semcodec/semcodec/model"
+	"github.com/semcodec/semcodec/nn"
 )
 
 // The entropy bottleneck's quantiles are trained by the aux loss alone (their

@@ -17,7 +17,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 
-	"semcodec/model"
+	"github.com/semcodec/semcodec/model"
 )
 
 // Checkpoint layout. A checkpoint is a folder OUT/ckpt-<step, 9 digits>

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"semcodec/dataset"
+	"github.com/semcodec/semcodec/dataset"
 )
 
 // copyTree copies a folder of regular files (one level of subfolders deep

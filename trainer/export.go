@@ -17,10 +17,10 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 
-	"semcodec/imageio"
-	"semcodec/model"
-	"semcodec/nn"
-	"semcodec/weights"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/model"
+	"github.com/semcodec/semcodec/nn"
+	"github.com/semcodec/semcodec/weights"
 )
 
 // Export dtypes.

@@ -11,8 +11,8 @@ import (
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/x448/float16"
 
-	"semcodec/model"
-	"semcodec/weights"
+	"github.com/semcodec/semcodec/model"
+	"github.com/semcodec/semcodec/weights"
 )
 
 // infer runs the inference path on ctx and returns x̂_e, the logits and ŷ.

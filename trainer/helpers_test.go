@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"semcodec/backend"
-	"semcodec/internal/shareddata"
-	"semcodec/model"
+	"github.com/semcodec/semcodec/backend"
+	"github.com/semcodec/semcodec/internal/shareddata"
+	"github.com/semcodec/semcodec/model"
 )
 
 // camvidSubset copies the first n CamVid training images and labels into a

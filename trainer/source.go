@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"semcodec/datapack"
-	"semcodec/dataset"
+	"github.com/semcodec/semcodec/datapack"
+	"github.com/semcodec/semcodec/dataset"
 )
 
 // Item describes one training or validation image.

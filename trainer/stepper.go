@@ -11,7 +11,7 @@ import (
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 
-	"semcodec/model"
+	"github.com/semcodec/semcodec/model"
 )
 
 // Stepper runs training steps: the one training graph (forward, loss,

@@ -34,7 +34,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 	"github.com/schollz/progressbar/v3"
 
-	"semcodec/model"
+	"github.com/semcodec/semcodec/model"
 )
 
 // Defaults of Options.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
-	"semcodec/internal/shareddata"
+	"github.com/semcodec/semcodec/internal/shareddata"
 )
 
 // runLog trains with opts, collecting the JSON log lines.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"log"
 
-	"semcodec/weights"
+	"github.com/semcodec/semcodec/weights"
 )
 
 func Example() {

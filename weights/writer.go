@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"io"
 
-	"semcodec/atomicfile"
+	"github.com/semcodec/semcodec/atomicfile"
 )
 
 // headerAlign pads the header so that tensor data starts 8-byte aligned, as

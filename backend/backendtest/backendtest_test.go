@@ -8,7 +8,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
-	"semcodec/backend"
+	"github.com/semcodec/semcodec/backend"
 )
 
 // recorder is a testing.TB that only records failures.

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"semcodec/benchsuite"
+	"github.com/semcodec/semcodec/benchsuite"
 )
 
 func init() { register(newBenchCmd) }

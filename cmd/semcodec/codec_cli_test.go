@@ -3,9 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/semcodec/semcodec/bitstream"
 	"os"
 	"path/filepath"
-	"semcodec/bitstream"
 	"strings"
 	"sync"
 	"testing"
@@ -16,11 +16,11 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
-	"semcodec/backend"
-	"semcodec/codec"
-	"semcodec/imageio"
-	"semcodec/model"
-	"semcodec/weights"
+	"github.com/semcodec/semcodec/backend"
+	"github.com/semcodec/semcodec/codec"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/model"
+	"github.com/semcodec/semcodec/weights"
 )
 
 // cliModelPath exports a freshly initialised tiny model (no trained weights

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"semcodec/codec"
-	"semcodec/metrics"
+	"github.com/semcodec/semcodec/codec"
+	"github.com/semcodec/semcodec/metrics"
 )
 
 func init() { register(newCompressCmd) }

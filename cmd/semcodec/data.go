@@ -13,10 +13,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"semcodec/atomicfile"
-	"semcodec/datapack"
-	"semcodec/dataset"
-	"semcodec/trainer"
+	"github.com/semcodec/semcodec/atomicfile"
+	"github.com/semcodec/semcodec/datapack"
+	"github.com/semcodec/semcodec/dataset"
+	"github.com/semcodec/semcodec/trainer"
 )
 
 func init() { register(newDataCmd) }

@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"semcodec/codec"
-	"semcodec/imageio"
+	"github.com/semcodec/semcodec/codec"
+	"github.com/semcodec/semcodec/imageio"
 )
 
 func init() { register(newDecompressCmd) }

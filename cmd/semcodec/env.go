@@ -11,8 +11,8 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/spf13/cobra"
 
-	"semcodec/backend"
-	"semcodec/blas"
+	"github.com/semcodec/semcodec/backend"
+	"github.com/semcodec/semcodec/blas"
 )
 
 func init() { register(newEnvCmd) }

@@ -18,10 +18,10 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
-	"semcodec/atomicfile"
-	"semcodec/eval"
-	"semcodec/eval/figures"
-	"semcodec/imageio"
+	"github.com/semcodec/semcodec/atomicfile"
+	"github.com/semcodec/semcodec/eval"
+	"github.com/semcodec/semcodec/eval/figures"
+	"github.com/semcodec/semcodec/imageio"
 )
 
 func init() { register(newEvalCmd) }

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"semcodec/imageio"
-	"semcodec/internal/shareddata"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/internal/shareddata"
 )
 
 func evalCLI(args ...string) (code int, stdout, stderr string) {

@@ -7,4 +7,4 @@ package main
 // `eval segmentation` (its default codec). --model takes a .smw file, a
 // folder of .smw files or a glob, one quality per file; without it the
 // models embedded in the codec are used.
-import _ "semcodec/eval/learned"
+import _ "github.com/semcodec/semcodec/eval/learned"

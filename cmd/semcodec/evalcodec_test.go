@@ -9,10 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"semcodec/codec"
-	"semcodec/eval/learned/learnedtest"
-	"semcodec/imageio"
-	"semcodec/internal/shareddata"
+	"github.com/semcodec/semcodec/codec"
+	"github.com/semcodec/semcodec/eval/learned/learnedtest"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/internal/shareddata"
 )
 
 // learnedEvalFixture writes a tiny two-quality model family and a 96x64

@@ -5,9 +5,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"semcodec/codec"
-	"semcodec/trainer"
-	"semcodec/weights"
+	"github.com/semcodec/semcodec/codec"
+	"github.com/semcodec/semcodec/trainer"
+	"github.com/semcodec/semcodec/weights"
 )
 
 func init() { register(newExportCmd) }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"semcodec/codec"
+	"github.com/semcodec/semcodec/codec"
 )
 
 func init() { register(newInfoCmd) }

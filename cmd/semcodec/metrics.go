@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"semcodec/imageio"
-	"semcodec/metrics"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/metrics"
 )
 
 func init() { register(newMetricsCmd) }

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"semcodec/imageio"
-	"semcodec/metrics"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/metrics"
 )
 
 var (

@@ -18,10 +18,10 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"semcodec/atomicfile"
-	"semcodec/bitstream"
-	"semcodec/codec"
-	"semcodec/imageio"
+	"github.com/semcodec/semcodec/atomicfile"
+	"github.com/semcodec/semcodec/bitstream"
+	"github.com/semcodec/semcodec/codec"
+	"github.com/semcodec/semcodec/imageio"
 )
 
 // stdio as a path means standard input for an input, standard output for an

@@ -16,9 +16,9 @@ import (
 	"sync"
 	"testing"
 
-	"semcodec/bitstream"
-	"semcodec/codec"
-	"semcodec/imageio"
+	"github.com/semcodec/semcodec/bitstream"
+	"github.com/semcodec/semcodec/codec"
+	"github.com/semcodec/semcodec/imageio"
 )
 
 // fixtureSMC is the fixture compressed with the default embedded model.

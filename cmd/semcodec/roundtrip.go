@@ -11,10 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"semcodec/atomicfile"
-	"semcodec/codec"
-	"semcodec/imageio"
-	"semcodec/metrics"
+	"github.com/semcodec/semcodec/atomicfile"
+	"github.com/semcodec/semcodec/codec"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/metrics"
 )
 
 func init() { register(newRoundtripCmd) }

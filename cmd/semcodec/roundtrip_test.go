@@ -8,10 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"semcodec/codec"
-	"semcodec/eval/learned/learnedtest"
-	"semcodec/imageio"
-	"semcodec/metrics"
+	"github.com/semcodec/semcodec/codec"
+	"github.com/semcodec/semcodec/eval/learned/learnedtest"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/metrics"
 )
 
 func TestRoundtripWritesFilesAndScores(t *testing.T) {

@@ -14,11 +14,11 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"semcodec/backend"
-	"semcodec/datapack"
-	"semcodec/dataset"
-	"semcodec/model"
-	"semcodec/trainer"
+	"github.com/semcodec/semcodec/backend"
+	"github.com/semcodec/semcodec/datapack"
+	"github.com/semcodec/semcodec/dataset"
+	"github.com/semcodec/semcodec/model"
+	"github.com/semcodec/semcodec/trainer"
 )
 
 func init() { register(newTrainCmd) }

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"semcodec/imageio"
-	"semcodec/internal/shareddata"
-	"semcodec/weights"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/internal/shareddata"
+	"github.com/semcodec/semcodec/weights"
 )
 
 func runTrainCLI(args ...string) (code int, stdout, stderr string) {

@@ -3,7 +3,7 @@ package bdrate_test
 import (
 	"fmt"
 
-	"semcodec/eval/bdrate"
+	"github.com/semcodec/semcodec/eval/bdrate"
 )
 
 func ExampleRate() {

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"semcodec/eval"
-	"semcodec/imageio"
-	"semcodec/internal/shareddata"
+	"github.com/semcodec/semcodec/eval"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/internal/shareddata"
 )
 
 func curve(name string, bpp, psnr, ms []float64) eval.Curve {

@@ -22,8 +22,8 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 
-	"semcodec/atomicfile"
-	"semcodec/eval"
+	"github.com/semcodec/semcodec/atomicfile"
+	"github.com/semcodec/semcodec/eval"
 )
 
 // RDOptions style the rate-distortion figure; the zero value is usable.

@@ -10,9 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"semcodec/backend"
-	"semcodec/codec"
-	"semcodec/eval"
+	"github.com/semcodec/semcodec/backend"
+	"github.com/semcodec/semcodec/codec"
+	"github.com/semcodec/semcodec/eval"
 )
 
 // Codec is the learned codec as an eval.Codec: Encode writes the exact .smc

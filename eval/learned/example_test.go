@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 
-	"semcodec/eval"
-	_ "semcodec/eval/learned" // registers "semcodec" and "semcodec-plain"
+	"github.com/semcodec/semcodec/eval"
+	_ "github.com/semcodec/semcodec/eval/learned" // registers "semcodec" and "semcodec-plain"
 )
 
 // Importing the package is all a harness needs: the codec is then found by

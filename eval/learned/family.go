@@ -11,9 +11,9 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"semcodec/codec"
-	"semcodec/model"
-	"semcodec/weights"
+	"github.com/semcodec/semcodec/codec"
+	"github.com/semcodec/semcodec/model"
+	"github.com/semcodec/semcodec/weights"
 )
 
 // Family is a learned model at several rate points, one model per quality.

@@ -9,9 +9,9 @@ import (
 	"sync"
 	"testing"
 
-	"semcodec/eval/learned/learnedtest"
-	"semcodec/imageio"
-	"semcodec/internal/shareddata"
+	"github.com/semcodec/semcodec/eval/learned/learnedtest"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/internal/shareddata"
 )
 
 // testRoot holds the model files shared by the package's tests.

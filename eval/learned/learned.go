@@ -30,8 +30,8 @@ import (
 	"strconv"
 	"strings"
 
-	"semcodec/codec"
-	"semcodec/eval"
+	"github.com/semcodec/semcodec/codec"
+	"github.com/semcodec/semcodec/eval"
 )
 
 // Registry names.

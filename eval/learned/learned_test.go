@@ -12,10 +12,10 @@ import (
 	"strings"
 	"testing"
 
-	"semcodec/codec"
-	"semcodec/eval"
-	"semcodec/imageio"
-	"semcodec/metrics"
+	"github.com/semcodec/semcodec/codec"
+	"github.com/semcodec/semcodec/eval"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/metrics"
 )
 
 func TestRegistered(t *testing.T) {

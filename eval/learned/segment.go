@@ -12,11 +12,11 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 
-	"semcodec/backend"
-	"semcodec/codec"
-	"semcodec/imageio"
-	"semcodec/model"
-	"semcodec/weights"
+	"github.com/semcodec/semcodec/backend"
+	"github.com/semcodec/semcodec/codec"
+	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/model"
+	"github.com/semcodec/semcodec/weights"
 )
 
 // The codec runs its networks only on what a bitstream carries, so the upper

@@ -13,10 +13,10 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
-	"semcodec/backend"
-	"semcodec/codec"
-	"semcodec/model"
-	"semcodec/weights"
+	"github.com/semcodec/semcodec/backend"
+	"github.com/semcodec/semcodec/codec"
+	"github.com/semcodec/semcodec/model"
+	"github.com/semcodec/semcodec/weights"
 )
 
 // TinyConfig returns the "tiny" configuration (11 CamVid classes), with the
