@@ -29,15 +29,32 @@ type Outputs struct {
 
 	BPPY, BPPZ, BPP *graph.Node // scalars: bits per input pixel, averaged over the batch
 	Aux             *graph.Node // scalar: the bottleneck's quantile loss
+
+	// Lambda [B] is each image's rate-distortion weight in a variable-rate
+	// network (nil otherwise: Loss uses Config.Lambda).
+	Lambda *graph.Node
 }
 
 // Forward runs the whole network on images [B,H,W,3] in [0,1] of any size (padded to
 // PadMultiple by edge replication, outputs cropped back). training selects uniform
 // noise for quantization, batch statistics and dropout; otherwise it rounds and uses
 // running statistics, as the codec does. Every variable of cfg's network is read, so
-// the returned heads cover all trainable variables.
+// the returned heads cover all trainable variables. A variable-rate configuration
+// needs ForwardRate.
 func Forward(ctx *context.Context, cfg Config, images *graph.Node, training bool) *Outputs {
+	return ForwardRate(ctx, cfg, images, nil, training)
+}
+
+// ForwardRate is Forward for a variable-rate configuration: rate [B, GainLevels]
+// weighs the gain levels per image (see Gains); Y, YHat and the likelihoods are
+// those of the gained latent, the one coded. rate must be nil for a fixed-rate
+// configuration.
+func ForwardRate(ctx *context.Context, cfg Config, images, rate *graph.Node, training bool) *Outputs {
 	cfg.mustValidate()
+	if (rate != nil) != (cfg.GainLevels() > 0) {
+		panic(fmt.Errorf("semcodec: model.ForwardRate: configuration %q has %d gain levels; rate weights given: %v",
+			cfg.Name, cfg.GainLevels(), rate != nil))
+	}
 	if images.Rank() != 4 || images.Shape().Dimensions[3] != 3 {
 		panic(fmt.Errorf("semcodec: model.Forward: want images [B,H,W,3], got %s", images.Shape()))
 	}
@@ -50,6 +67,13 @@ func Forward(ctx *context.Context, cfg Config, images *graph.Node, training bool
 	out := &Outputs{}
 	yImg, ySem := Analysis(ctx, cfg, x)
 	out.Y = JoinLatents(cfg, yImg, ySem)
+	var inverse *graph.Node
+	if rate != nil {
+		var gain *graph.Node
+		gain, inverse = Gains(ctx, cfg, rate)
+		out.Y = graph.Mul(out.Y, gain)
+		out.Lambda = GainLambda(cfg, rate)
+	}
 	out.Z = HyperAnalysis(ctx, cfg, out.Y)
 	out.ZHat = nn.Quantize(ctx, out.Z)
 	eb := Bottleneck(ctx, cfg)
@@ -59,7 +83,11 @@ func Forward(ctx *context.Context, cfg Config, images *graph.Node, training bool
 	out.YHat = nn.Quantize(ctx, out.Y)
 	out.YLikelihoods = nn.GaussianLikelihood(out.YHat, out.Scales)
 
-	yHatImg, yHatSem := SplitLatent(cfg, out.YHat)
+	yHat := out.YHat
+	if inverse != nil {
+		yHat = graph.Mul(yHat, inverse)
+	}
+	yHatImg, yHatSem := SplitLatent(cfg, yHat)
 	var logits *graph.Node
 	if cfg.Semantic {
 		if !cfg.QuantizeSemantic {
@@ -100,13 +128,20 @@ type LossTerms struct {
 }
 
 // Loss is the paper's Eq. 2, L = λ·D + R + CE, with D = 255²·MSE (so λ is CompressAI's
-// MSE lambda) and R = bpp(y) + bpp(z) + the bottleneck's aux loss. labels [B,H,W]
+// MSE lambda; per image, out.Lambda, in a variable-rate network) and R = bpp(y) + bpp(z) + the bottleneck's aux loss. labels [B,H,W]
 // int32 mark ignored pixels with any value outside 0..K-1; they are required when
 // cfg.Semantic is on (pass all -1 for unlabelled images) and ignored otherwise.
 func Loss(cfg Config, out *Outputs, images, labels *graph.Node) *LossTerms {
 	t := &LossTerms{BPP: out.BPP, Aux: out.Aux}
-	t.MSE = graph.ReduceAllMean(graph.Square(graph.Sub(out.XHatEnh, images)))
-	t.Total = graph.Add(graph.MulScalar(t.MSE, cfg.Lambda*255*255), graph.Add(t.BPP, t.Aux))
+	sq := graph.Square(graph.Sub(out.XHatEnh, images))
+	t.MSE = graph.ReduceAllMean(sq)
+	distortion := graph.MulScalar(t.MSE, cfg.Lambda*255*255)
+	if out.Lambda != nil {
+		// Each image's MSE weighed by its own level's λ.
+		perImage := graph.ReduceMean(sq, 1, 2, 3)
+		distortion = graph.MulScalar(graph.ReduceAllMean(graph.Mul(perImage, out.Lambda)), 255*255)
+	}
+	t.Total = graph.Add(distortion, graph.Add(t.BPP, t.Aux))
 	if cfg.Semantic {
 		t.CE = CrossEntropy(out.Logits, labels)
 		t.Total = graph.Add(t.Total, graph.MulScalar(t.CE, cfg.CEWeight))

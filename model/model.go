@@ -83,6 +83,11 @@ type Config struct {
 	// CompressAI's MSE lambda (0.0018 ... 0.18); see docs/architecture.md.
 	Lambda   float64 `json:"lambda"`
 	CEWeight float64 `json:"ce_weight"`
+
+	// GainLambdas, when set, make the network variable-rate (gain.go): level i,
+	// quality i+1, is trained at GainLambdas[i], in increasing order. Lambda
+	// then only seeds the gain tables.
+	GainLambdas []float64 `json:"gain_lambdas,omitempty"`
 }
 
 var namedConfigs = map[string]Config{
@@ -156,6 +161,14 @@ func (c Config) Validate() error {
 	}
 	if c.Enhancement && !c.Semantic {
 		return bad("enhancement needs the semantic branch")
+	}
+	for i, l := range c.GainLambdas {
+		if !(l > 0) || (i > 0 && l <= c.GainLambdas[i-1]) {
+			return bad("gain_lambdas %v must be positive and increasing", c.GainLambdas)
+		}
+	}
+	if len(c.GainLambdas) > 0 && !(c.Lambda > 0) {
+		return bad("a variable-rate configuration needs lambda > 0 to seed its gains")
 	}
 	if !c.Semantic {
 		return nil

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -134,14 +135,20 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestParseConfig(t *testing.T) {
+	variable := mustConfig(t, "tiny")
+	variable.GainLambdas = []float64{0.0035, 0.013, 0.05}
+	var cfgs []Config
 	for _, name := range ConfigNames() {
-		cfg := mustConfig(t, name)
+		cfgs = append(cfgs, mustConfig(t, name))
+	}
+	for _, cfg := range append(cfgs, variable) {
+		name := cfg.Name
 		data, err := json.Marshal(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		back, err := ParseConfig(data)
-		if err != nil || back != cfg {
+		if err != nil || !reflect.DeepEqual(back, cfg) {
 			t.Errorf("%s: round trip gave %+v, %v", name, back, err)
 		}
 	}

@@ -322,11 +322,10 @@ func InferenceContext(ck *Checkpoint, be backends.Backend) (*mlctx.Context, erro
 
 func inferenceContext(vals map[string]*tensors.Tensor, cfg model.Config, be backends.Backend, folded bool) (*mlctx.Context, error) {
 	ctx := mlctx.New()
-	fn := func(ctx *mlctx.Context, images, _ *graph.Node) []*graph.Node {
-		out := model.Forward(ctx, cfg, images, false)
-		return []*graph.Node{out.XHatEnh}
+	fn := func(ctx *mlctx.Context, images, _, rate *graph.Node) []*graph.Node {
+		return []*graph.Node{forward(ctx, cfg, images, rate, false).XHatEnh}
 	}
-	if err := buildOnly(be, ctx, fn, 1, model.PadMultiple); err != nil {
+	if err := buildOnly(be, ctx, fn, 1, model.PadMultiple, cfg.GainLevels()); err != nil {
 		return nil, err
 	}
 	if folded {

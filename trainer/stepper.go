@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
@@ -60,8 +61,8 @@ func NewStepper(opts Options) (st *Stepper, err error) {
 	if err != nil {
 		return nil, err
 	}
-	trainFn := func(ctx *mlctx.Context, images, labels *graph.Node) []*graph.Node {
-		out := model.Forward(ctx, cfg, images, true)
+	trainFn := func(ctx *mlctx.Context, images, labels, rate *graph.Node) []*graph.Node {
+		out := forward(ctx, cfg, images, rate, true)
 		t := model.Loss(cfg, out, images, labels)
 		q := quantilesVar(ctx)
 		q.SetTrainable(false) // see auxAdamUpdate
@@ -78,7 +79,7 @@ func NewStepper(opts Options) (st *Stepper, err error) {
 	// Build the graph once, uncompiled, to create every variable, so that
 	// a checkpoint can be checked against them and assigned before
 	// anything runs.
-	if err := buildOnly(opts.Backend, s.ctx, trainFn, opts.Batch, opts.Crop); err != nil {
+	if err := buildOnly(opts.Backend, s.ctx, trainFn, opts.Batch, opts.Crop, cfg.GainLevels()); err != nil {
 		return nil, err
 	}
 	s.lrVar = optimizers.LearningRateVarWithValue(s.ctx, dtypes.Float32, opts.LearningRate)
@@ -105,9 +106,11 @@ func (s *Stepper) Step(t int64, b *Batch) (StepLog, error) {
 	}
 	images := tensors.FromFlatDataAndDimensions(b.Images, b.Size, b.Crop, b.Crop, 3)
 	labels := tensors.FromFlatDataAndDimensions(b.Labels, b.Size, b.Crop, b.Crop)
-	outs, err := s.exec.Exec(images, labels)
+	rate := rateTensor(drawLevels(s.opts.Seed, t, b.Size, s.opts.Config.GainLevels()), s.opts.Config.GainLevels())
+	outs, err := s.exec.Exec(images, labels, rate)
 	images.FinalizeAll()
 	labels.FinalizeAll()
+	rate.FinalizeAll()
 	if err != nil {
 		return StepLog{}, fmt.Errorf("semcodec: step %d: %w", t, err)
 	}
@@ -127,6 +130,41 @@ func (s *Stepper) Step(t int64, b *Batch) (StepLog, error) {
 		log.MIoU = &m
 	}
 	return log, nil
+}
+
+// forward is model.ForwardRate for a variable-rate configuration and
+// model.Forward otherwise; the training and validation graphs always take a
+// rate input [B, max(1, levels)], which a fixed-rate network ignores.
+func forward(ctx *mlctx.Context, cfg model.Config, images, rate *graph.Node, training bool) *model.Outputs {
+	if cfg.GainLevels() == 0 {
+		rate = nil
+	}
+	return model.ForwardRate(ctx, cfg, images, rate, training)
+}
+
+// drawLevels picks each crop's gain level of step t (none for a fixed-rate
+// network) from the seed and t alone, so a resumed run draws what an
+// uninterrupted one would.
+func drawLevels(seed uint64, t int64, n, levels int) []int {
+	out := make([]int, n)
+	if levels == 0 {
+		return out
+	}
+	r := rand.New(rand.NewPCG(seed, 0x6a150000+uint64(t)))
+	for i := range out {
+		out[i] = r.IntN(levels)
+	}
+	return out
+}
+
+// rateTensor is the one-hot [len(levels), max(1, n)] rate input.
+func rateTensor(levels []int, n int) *tensors.Tensor {
+	n = max(n, 1)
+	flat := make([]float32, len(levels)*n)
+	for i, l := range levels {
+		flat[i*n+l] = 1
+	}
+	return tensors.FromFlatDataAndDimensions(flat, len(levels), n)
 }
 
 // Close frees the compiled graph. The Stepper must not be used afterwards.

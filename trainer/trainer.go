@@ -191,21 +191,22 @@ type StepLog struct {
 // ValResult is one validation pass; it is printed and appended to
 // OUT/validation.jsonl.
 type ValResult struct {
-	Step   int64    `json:"step"`
-	Images int      `json:"images"`
-	PSNR   float64  `json:"psnr"` // mean over images of the PSNR of x̂_e rounded to 8 bits
-	BPP    float64  `json:"bpp"`  // mean estimated bits per pixel (from the likelihoods)
-	CE     float64  `json:"ce"`
-	MIoU   *float64 `json:"miou"` // over all validation pixels; null when unlabelled
+	Step    int64    `json:"step"`
+	Quality int      `json:"quality,omitempty"` // the rate level (1-based) of a variable-rate network
+	Images  int      `json:"images"`
+	PSNR    float64  `json:"psnr"` // mean over images of the PSNR of x̂_e rounded to 8 bits
+	BPP     float64  `json:"bpp"`  // mean estimated bits per pixel (from the likelihoods)
+	CE      float64  `json:"ce"`
+	MIoU    *float64 `json:"miou"` // over all validation pixels; null when unlabelled
 }
 
 // Result summarises a Train call.
 type Result struct {
 	StartStep, Step int64
 	Last            StepLog
-	Val             *ValResult
-	Checkpoint      string  // the last checkpoint written
-	StepsPerSecond  float64 // excluding the first step (graph compilation)
+	Val             []*ValResult // the last validation: one per rate level
+	Checkpoint      string       // the last checkpoint written
+	StepsPerSecond  float64      // excluding the first step (graph compilation)
 }
 
 // session is one training run in progress.
@@ -371,7 +372,9 @@ func Train(ctx context.Context, data, val Source, opts Options) (res *Result, er
 				return res, err
 			}
 			res.Val = vr
-			say("%s\n", describeVal(vr))
+			for _, v := range vr {
+				say("%s\n", describeVal(v))
+			}
 		}
 		interrupted := ctx.Err() != nil
 		if last || interrupted || (opts.CkptEvery > 0 && step%int64(opts.CkptEvery) == 0) {
@@ -392,10 +395,14 @@ func Train(ctx context.Context, data, val Source, opts Options) (res *Result, er
 	return res, nil
 }
 
-// sameNetwork checks that two configurations describe the same variables
-// (λ and the loss weights may differ).
+// sameNetwork checks that checkpoint configuration a and requested b
+// describe the same variables (λ and the loss weights may differ; a
+// fixed-rate checkpoint may gain rate levels, and the levels' λ may change).
 func sameNetwork(a, b model.Config) error {
 	a.Lambda, b.Lambda, a.CEWeight, b.CEWeight = 0, 0, 0, 0
+	if a.GainLevels() == 0 || a.GainLevels() == b.GainLevels() {
+		a.GainLambdas, b.GainLambdas = nil, nil
+	}
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
 	if string(ja) != string(jb) {
@@ -417,8 +424,12 @@ func describeVal(v *ValResult) string {
 	if v.MIoU != nil {
 		m = fmt.Sprintf("%.4f", *v.MIoU)
 	}
-	return fmt.Sprintf("validation at step %d on %d images: psnr %.3f dB, bpp %.4f, ce %.4f, miou %s",
-		v.Step, v.Images, v.PSNR, v.BPP, v.CE, m)
+	q := ""
+	if v.Quality > 0 {
+		q = fmt.Sprintf(", quality %d", v.Quality)
+	}
+	return fmt.Sprintf("validation at step %d on %d images%s: psnr %.3f dB, bpp %.4f, ce %.4f, miou %s",
+		v.Step, v.Images, q, v.PSNR, v.BPP, v.CE, m)
 }
 
 // build creates the stepper and the validation executor, loads ck (if any)
@@ -433,8 +444,8 @@ func (s *session) build(ck *Checkpoint) (int64, error) {
 	if !s.labelled {
 		s.st.conf = nil // no labels: no moving mIoU, none in checkpoints
 	}
-	evalFn := func(ctx *mlctx.Context, images, labels *graph.Node) []*graph.Node {
-		out := model.Forward(ctx, cfg, images, false)
+	evalFn := func(ctx *mlctx.Context, images, labels, rate *graph.Node) []*graph.Node {
+		out := forward(ctx, cfg, images, rate, false)
 		// Score the picture a decoder would show: clipped and rounded to 8 bits.
 		x := graph.DivScalar(graph.Round(graph.MulScalar(graph.ClipScalar(out.XHatEnh, 0, 1), 255)), 255)
 		mse := graph.ReduceAllMean(graph.Square(graph.Sub(x, images)))
@@ -456,6 +467,12 @@ func (s *session) build(ck *Checkpoint) (int64, error) {
 	if ck.Meta.State == StateWeights {
 		mayMiss = optimizerState
 	}
+	if ck.Meta.Config.GainLevels() == 0 && cfg.GainLevels() > 0 {
+		// A fixed-rate network becoming variable-rate: its gain tables (and
+		// their optimizer state) start fresh.
+		base := mayMiss
+		mayMiss = func(key string) bool { return base(key) || gainVariable(key) }
+	}
 	if err := assignVariables(s.st.ctx, ck.Tensors, mayMiss); err != nil {
 		return 0, &CheckpointError{Path: ck.Path, Err: err}
 	}
@@ -468,6 +485,10 @@ func (s *session) build(ck *Checkpoint) (int64, error) {
 	}
 	return step, nil
 }
+
+// gainVariable reports whether a variable key belongs to the gain tables
+// (or to their optimizer state).
+func gainVariable(key string) bool { return strings.Contains(key+"/", "/"+model.ScopeGain+"/") }
 
 // predictions is the argmax class per pixel, or the labels themselves when
 // there is no segmentation head (so that nothing is counted).
@@ -552,7 +573,7 @@ func trimJSONLog(w io.Writer, step int64) error {
 
 // buildOnly builds fn's graph for a batch of b crops of c×c pixels without
 // compiling or running it: enough to create (or load) every variable.
-func buildOnly(be backends.Backend, ctx *mlctx.Context, fn func(*mlctx.Context, *graph.Node, *graph.Node) []*graph.Node, b, c int) (err error) {
+func buildOnly(be backends.Backend, ctx *mlctx.Context, fn func(ctx *mlctx.Context, images, labels, rate *graph.Node) []*graph.Node, b, c, levels int) (err error) {
 	g := graph.NewGraph(be, "semcodec-variables")
 	defer func() {
 		if r := recover(); r != nil {
@@ -562,7 +583,8 @@ func buildOnly(be backends.Backend, ctx *mlctx.Context, fn func(*mlctx.Context, 
 	}()
 	images := graph.Parameter(g, "images", shapeF32(b, c, c, 3))
 	labels := graph.Parameter(g, "labels", shapeI32(b, c, c))
-	fn(ctx, images, labels)
+	rate := graph.Parameter(g, "rate", shapeF32(b, max(levels, 1)))
+	fn(ctx, images, labels, rate)
 	return nil
 }
 

@@ -63,9 +63,10 @@ func loadVal(src Source, limit, crop int) ([]valItem, error) {
 }
 
 // validate runs the inference path (rounding, running BatchNorm statistics)
-// on the validation images one at a time. It reads the variables but changes
-// none, so it never alters the training trajectory.
-func (s *session) validate(src Source, step int64) (*ValResult, error) {
+// on the validation images one at a time, at every rate level of a
+// variable-rate network (one pass otherwise). It reads the variables but
+// changes none, so it never alters the training trajectory.
+func (s *session) validate(src Source, step int64) ([]*ValResult, error) {
 	if s.valItems == nil {
 		items, err := loadVal(src, s.opts.ValImages, s.opts.ValCrop)
 		if err != nil {
@@ -73,15 +74,46 @@ func (s *session) validate(src Source, step int64) (*ValResult, error) {
 		}
 		s.valItems = items
 	}
+	levels := s.cfg.GainLevels()
+	var all []*ValResult
+	for level := range max(levels, 1) {
+		res, err := s.validateLevel(step, level)
+		if err != nil {
+			return nil, err
+		}
+		if levels > 0 {
+			res.Quality = level + 1
+		}
+		all = append(all, res)
+	}
+	var lines []byte
+	for _, res := range all {
+		line, _ := json.Marshal(res)
+		lines = append(append(lines, line...), '\n')
+	}
+	f, err := os.OpenFile(s.valLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	_, err = f.Write(lines)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return all, err
+}
+
+func (s *session) validateLevel(step int64, level int) (*ValResult, error) {
 	conf := metrics.NewConfusion(s.cfg.Classes)
 	res := &ValResult{Step: step, Images: len(s.valItems)}
 	labelled := false
 	for _, it := range s.valItems {
 		images := tensors.FromFlatDataAndDimensions(it.images, 1, it.h, it.w, 3)
 		labels := tensors.FromFlatDataAndDimensions(it.labels, 1, it.h, it.w)
-		outs, err := s.evalEx.Exec(images, labels)
+		rate := rateTensor([]int{level}, s.cfg.GainLevels())
+		outs, err := s.evalEx.Exec(images, labels, rate)
 		images.FinalizeAll()
 		labels.FinalizeAll()
+		rate.FinalizeAll()
 		if err != nil {
 			return nil, fmt.Errorf("semcodec: validation: %w", err)
 		}
@@ -114,14 +146,5 @@ func (s *session) validate(src Source, step int64) (*ValResult, error) {
 		m := conf.MeanIoU()
 		res.MIoU = &m
 	}
-	line, _ := json.Marshal(res)
-	f, err := os.OpenFile(s.valLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	_, err = f.Write(append(line, '\n'))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return res, err
+	return res, nil
 }

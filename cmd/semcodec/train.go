@@ -25,6 +25,7 @@ func init() { register(newTrainCmd) }
 
 type trainFlags struct {
 	config, data, val, out, jsonLog, backend, ckptState, shard string
+	gainLambdas                                                []float64
 	lambda, lr, auxLR, decayFrac, clipNorm                     float64
 	ceWeight                                                   float64
 	transposed                                                 bool
@@ -110,6 +111,9 @@ data or checkpoint.`,
 	fl.Float64Var(&f.decayFrac, "decay-frac", trainer.DefaultDecayFraction, "final fraction of the steps run at lr×0.1 (0: none)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
 	fl.Float64Var(&f.ceWeight, "ce-weight", 0, "weight of the cross-entropy term (default: the config's, 1)")
+	fl.Float64SliceVar(&f.gainLambdas, "gain-lambdas", nil,
+		"variable rate: one λ per quality level, increasing (CompressAI's 1-6: 0.0018,0.0035,0.0067,0.013,0.025,0.0483); "+
+			"on --resume a fixed-rate network gains the levels")
 	fl.IntVar(&f.mSemantic, "m-semantic", 0, "channels of the semantic latent (default: the config's); fresh runs only")
 	fl.BoolVar(&f.transposed, "transposed-synthesis", false, "image synthesis by 5×5 stride-2 transposed convolutions instead of sub-pixel ones; fresh runs only")
 	fl.BoolVar(&f.noSemantic, "no-semantic", false, "ablation: plain scale hyperprior (no semantic branch)")
@@ -196,6 +200,9 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 	if f.mSemantic != 0 {
 		cfg.MSemantic = f.mSemantic
 	}
+	if changed("gain-lambdas") {
+		cfg.GainLambdas = f.gainLambdas
+	}
 	be, err := newBackend(f.backend)
 	if err != nil {
 		return err
@@ -252,8 +259,12 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 	}
 	ctx, cancel := interruptContext(stderr)
 	defer cancel()
-	fmt.Fprintf(stderr, "training %s (λ=%g) on %d images, batch %d×%d², steps to %d, backend %s\n",
-		cfg.Name, cfg.Lambda, data.Len(), f.batch, f.crop, f.steps, be.Name())
+	lambdas := fmt.Sprintf("λ=%g", cfg.Lambda)
+	if cfg.GainLevels() > 0 {
+		lambdas = fmt.Sprintf("variable rate, λ %v", cfg.GainLambdas)
+	}
+	fmt.Fprintf(stderr, "training %s (%s) on %d images, batch %d×%d², steps to %d, backend %s\n",
+		cfg.Name, lambdas, data.Len(), f.batch, f.crop, f.steps, be.Name())
 	res, err := trainer.Train(ctx, data, val, opts)
 	if err != nil {
 		if isInputError(err) {
@@ -270,8 +281,12 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 	if res.Step > res.StartStep {
 		fmt.Fprintf(out, "last step: loss %.4f, bpp %.4f, psnr %.2f dB, ce %.4f\n", res.Last.Loss, res.Last.BPP, res.Last.PSNR, res.Last.CE)
 	}
-	if v := res.Val; v != nil {
-		fmt.Fprintf(out, "validation: %d images, psnr %.3f dB, bpp %.4f", v.Images, v.PSNR, v.BPP)
+	for _, v := range res.Val {
+		fmt.Fprintf(out, "validation: %d images", v.Images)
+		if v.Quality > 0 {
+			fmt.Fprintf(out, ", quality %d", v.Quality)
+		}
+		fmt.Fprintf(out, ", psnr %.3f dB, bpp %.4f", v.PSNR, v.BPP)
 		if v.MIoU != nil {
 			fmt.Fprintf(out, ", miou %.4f", *v.MIoU)
 		}

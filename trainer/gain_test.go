@@ -1,0 +1,85 @@
+package trainer
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/semcodec/semcodec/model"
+)
+
+func TestDrawLevels(t *testing.T) {
+	a, b := drawLevels(3, 17, 64, 4), drawLevels(3, 17, 64, 4)
+	if !slices.Equal(a, b) {
+		t.Fatal("level draws differ for the same seed and step")
+	}
+	if slices.Equal(a, drawLevels(3, 18, 64, 4)) {
+		t.Error("steps 17 and 18 drew the same levels")
+	}
+	seen := map[int]bool{}
+	for _, l := range a {
+		seen[l] = true
+	}
+	if len(seen) != 4 {
+		t.Errorf("64 draws over 4 levels hit only %v", seen)
+	}
+	if r := rateTensor([]int{2, 0}, 3).Value().([][]float32); !slices.Equal(r[0], []float32{0, 0, 1}) || !slices.Equal(r[1], []float32{1, 0, 0}) {
+		t.Errorf("rateTensor = %v", r)
+	}
+}
+
+// TestFixedRateBecomesVariableRate resumes a fixed-rate checkpoint with gain
+// levels: training continues from its weights, the new gain tables learn,
+// and validation reports every level.
+func TestFixedRateBecomesVariableRate(t *testing.T) {
+	src, err := OpenData([]string{camvidSubset(t, 3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "run")
+	opts := tinyOptions(t, out, 3)
+	if _, err := runLog(t, src, opts, 0); err != nil {
+		t.Fatal(err)
+	}
+	opts = tinyOptions(t, out, 6)
+	opts.Resume = true
+	opts.Config.GainLambdas = []float64{0.0035, 0.013, 0.05}
+	res, err := Train(context.Background(), src, src, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Val) != 3 || res.Val[0].Quality != 1 || res.Val[2].Quality != 3 {
+		t.Fatalf("validation results %+v, want one per level", res.Val)
+	}
+	ck, err := LoadCheckpoint(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.Meta.Step != 6 || ck.Meta.Config.GainLevels() != 3 {
+		t.Fatalf("checkpoint at step %d with %d levels", ck.Meta.Step, ck.Meta.Config.GainLevels())
+	}
+	g := ck.Tensors["/"+model.ScopeGain+"/"+model.VarLogGain]
+	if g == nil {
+		t.Fatal("no gain table in the checkpoint")
+	}
+	rows := g.Value().([][]float32)
+	moved := false
+	for i, lam := range opts.Config.GainLambdas {
+		init := float32(0.5 * math.Log(lam/opts.Config.Lambda))
+		for _, v := range rows[i] {
+			moved = moved || v != init
+		}
+	}
+	if !moved {
+		t.Error("the gain table kept its initial values through 3 steps")
+	}
+	// Fewer levels than the checkpoint's is another network.
+	opts = tinyOptions(t, out, 7)
+	opts.Resume = true
+	opts.Config.GainLambdas = []float64{0.0035, 0.013}
+	if _, err := Train(context.Background(), src, nil, opts); err == nil {
+		t.Error("resumed a 3-level checkpoint as a 2-level network")
+	}
+}
