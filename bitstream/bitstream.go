@@ -30,9 +30,10 @@ const (
 	Magic = "\x89SMC"
 	// Version is the format version this package writes by default and the
 	// newest it reads; MinVersion is the oldest it reads. The container is
-	// the same in both; the version tells the codec how it derived the
-	// entropy tables (docs/bitstream.md, "Versions").
-	Version    = 2
+	// the same in all; the version tells the codec how it derived the
+	// entropy tables and whether the quality has a fraction
+	// (docs/bitstream.md, "Versions").
+	Version    = 3
 	MinVersion = 1
 	// Extension is the conventional file name extension.
 	Extension = ".smc"
@@ -89,8 +90,12 @@ type Header struct {
 	// the SHA-256 of the model file (weights.ID).
 	ModelName string
 	ModelID   [8]byte
-	// Quality is the model's quality index.
+	// Quality is the model's quality index: its integer part, for a
+	// variable-rate model, with QualityFraction/256 added.
 	Quality uint8
+	// QualityFraction is the quality's fractional part in 256ths (version
+	// 3; the byte is reserved and zero in versions 1 and 2).
+	QualityFraction uint8
 	// Width and Height are the original image size in pixels.
 	Width, Height int
 	// LatentWidth and LatentHeight are the latent grid's size (1/16 of the

@@ -251,7 +251,7 @@ func TestReadErrors(t *testing.T) {
 		{"header cut", good[:20], ErrTruncated},
 		{"header damaged", flip(10), ErrChecksum},
 		{"header crc damaged", flip(headerSize(len(sampleFile().ModelName)) - 1), ErrChecksum},
-		{"flags set", rawHeader(Version, 1, "m", 64, 64, 4, 4), &format},
+		{"flags set in version 2", rawHeader(2, 1, "m", 64, 64, 4, 4), &format},
 		{"zero width", rawHeader(Version, 0, "m", 0, 64, 4, 4), &format},
 		{"zero height", rawHeader(Version, 0, "m", 64, 0, 4, 4), &format},
 		{"width over limit", rawHeader(Version, 0, "m", MaxDimension+1, 64, 1025, 4), ErrTooLarge},
@@ -381,9 +381,13 @@ func TestWriteErrors(t *testing.T) {
 
 // TestGoldenFile pins the format: testdata/sample.smc must be what Write
 // makes of sampleFile, byte for byte.
+// TestGoldenFile pins the version 2 container (version 3 differs only in
+// byte 5, the quality fraction, which TestQualityFraction covers).
 func TestGoldenFile(t *testing.T) {
 	path := filepath.Join("testdata", "sample.smc")
-	data := encode(t, sampleFile())
+	f := sampleFile()
+	f.Version = 2
+	data := encode(t, f)
 	if updateGolden {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
@@ -399,6 +403,24 @@ func TestGoldenFile(t *testing.T) {
 	}
 	if !bytes.Equal(data, want) {
 		t.Fatal("Write output differs from testdata/sample.smc: the format changed")
+	}
+}
+
+func TestQualityFraction(t *testing.T) {
+	f := sampleFile()
+	f.QualityFraction = 128
+	data := encode(t, f)
+	if data[5] != 128 {
+		t.Fatalf("byte 5 = %d, want the fraction 128", data[5])
+	}
+	h, err := ReadHeader(bytes.NewReader(data))
+	if err != nil || h.Quality != 3 || h.QualityFraction != 128 {
+		t.Fatalf("read quality %d+%d/256, %v", h.Quality, h.QualityFraction, err)
+	}
+	f.Version = 2
+	var b bytes.Buffer
+	if err := Write(&b, f); err == nil || b.Len() != 0 {
+		t.Fatalf("version 2 with a quality fraction: %v, %d bytes", err, b.Len())
 	}
 }
 

@@ -156,7 +156,9 @@ func readHeader(r io.Reader) (Header, error) {
 	if crc32.ChecksumIEEE(body) != sum {
 		return h, fmt.Errorf("%w in the header", ErrChecksum)
 	}
-	if buf[5] != 0 {
+	if h.Version >= 3 {
+		h.QualityFraction = buf[5]
+	} else if buf[5] != 0 {
 		return h, FormatError(fmt.Sprintf("reserved flags %#x set", buf[5]))
 	}
 	h.Quality = buf[6]

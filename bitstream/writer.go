@@ -15,6 +15,9 @@ func (h *Header) validate() error {
 	if h.Version != 0 && (h.Version < MinVersion || h.Version > Version) {
 		return UnsupportedVersionError{Version: h.Version}
 	}
+	if h.QualityFraction != 0 && h.Version != 0 && h.Version < 3 {
+		return FormatError(fmt.Sprintf("version %d has no quality fraction", h.Version))
+	}
 	if len(h.ModelName) > MaxModelName {
 		return FormatError(fmt.Sprintf("model name is %d bytes, limit %d", len(h.ModelName), MaxModelName))
 	}
@@ -44,7 +47,7 @@ func appendHeader(b []byte, h *Header) []byte {
 	if v == 0 {
 		v = Version
 	}
-	b = append(b, v, 0, h.Quality, byte(len(h.ModelName)))
+	b = append(b, v, h.QualityFraction, h.Quality, byte(len(h.ModelName)))
 	b = append(b, h.ModelName...)
 	b = append(b, h.ModelID[:]...)
 	for _, v := range []int{h.Width, h.Height, h.LatentWidth, h.LatentHeight} {

@@ -67,6 +67,8 @@ var (
 	// ErrTooLarge is returned when an image exceeds MaxDimension or a
 	// decoder's pixel limit.
 	ErrTooLarge = errors.New("semcodec: image too large")
+	// ErrQuality is returned for a quality the model cannot code at.
+	ErrQuality = errors.New("semcodec: quality not available")
 	// ErrEmpty is returned for an image with no pixels.
 	ErrEmpty = errors.New("semcodec: empty image")
 )
@@ -80,10 +82,11 @@ func (e FormatError) Error() string { return "semcodec: invalid compressed file:
 
 // Options configures Encode. The zero value and nil mean the defaults.
 type Options struct {
-	// Quality selects a level of the embedded model family (1 = lowest
-	// rate); 0 means DefaultQuality, or the nearest level available.
-	// Ignored when Model is set.
-	Quality int
+	// Quality selects the rate (1 = lowest): a level of the embedded
+	// model family, or any value from 1 to Levels for a variable-rate
+	// model (stored to 1/256); 0 means DefaultQuality, or the nearest
+	// level available. A fixed-rate Model ignores it.
+	Quality float64
 	// Model encodes with this model instead of the embedded family.
 	Model *Model
 	// Tile is the size in pixels of the square tiles the analysis runs on
@@ -143,7 +146,9 @@ type Config struct {
 	// Model is the model name, ModelID the identity of its exact weights.
 	Model   string
 	ModelID weights.ID
-	Quality int
+	// Quality is the quality index; a variable-rate model's may have a
+	// fraction (in 256ths).
+	Quality float64
 	// LatentWidth and LatentHeight are the latent grid (1/16 of the padded image).
 	LatentWidth, LatentHeight int
 	// FormatVersion is the file's format version (bitstream.Version for

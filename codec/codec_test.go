@@ -89,7 +89,7 @@ func TestRoundTripSizes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := Config{Width: w, Height: h, Model: m.Name(), ModelID: m.ID(), Quality: m.Quality(),
+		want := Config{Width: w, Height: h, Model: m.Name(), ModelID: m.ID(), Quality: float64(m.Quality()),
 			LatentWidth: padded(w) / 16, LatentHeight: padded(h) / 16, FormatVersion: bitstream.Version}
 		if cfg != want {
 			t.Errorf("%dx%d: config %+v, want %+v", w, h, cfg, want)
@@ -289,7 +289,7 @@ func TestOlderVersionDecodes(t *testing.T) {
 	}
 	var size [2]int
 	for i, v := range []uint8{1, bitstream.Version} {
-		f, err := m.encodeVersion(img, v, 0)
+		f, err := m.encodeVersion(img, v, 0, rate{quality: uint8(m.Quality())})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -64,7 +64,7 @@ func Inspect(r io.Reader) (Info, error) {
 
 func configOf(h bitstream.Header) Config {
 	return Config{Width: h.Width, Height: h.Height, Model: h.ModelName, ModelID: h.ModelID,
-		Quality: int(h.Quality), LatentWidth: h.LatentWidth, LatentHeight: h.LatentHeight,
+		Quality: float64(h.Quality) + float64(h.QualityFraction)/qualitySteps, LatentWidth: h.LatentWidth, LatentHeight: h.LatentHeight,
 		FormatVersion: int(h.Version)}
 }
 
@@ -81,7 +81,7 @@ func (d *Decoder) Decode(r io.Reader) (*Decoded, error) {
 		return nil, err
 	}
 	res := &Decoded{Config: st.cfg}
-	if err := st.m.synthesize(res, &st.l, st.yImg, st.ySem, true, !d.NoEnhance, st.tileCells); err != nil {
+	if err := st.m.synthesize(res, &st.l, st.yImg, st.ySem, st.rate.inverse, true, !d.NoEnhance, st.tileCells); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -101,7 +101,7 @@ func (d *Decoder) DecodeSegmentation(r io.Reader) (*Labels, error) {
 		return nil, err
 	}
 	res := &Decoded{Config: st.cfg}
-	if err := st.m.synthesize(res, &st.l, nil, st.ySem, false, false, st.tileCells); err != nil {
+	if err := st.m.synthesize(res, &st.l, nil, st.ySem, st.rate.inverse, false, false, st.tileCells); err != nil {
 		return nil, err
 	}
 	return res.Segmentation, nil
@@ -111,6 +111,7 @@ func (d *Decoder) DecodeSegmentation(r io.Reader) (*Labels, error) {
 type decodeState struct {
 	rd   *bitstream.Reader
 	m    *Model
+	rate rate
 	cfg  Config
 	l    latents
 	idx  []int32 // Gaussian table index of every y element, HWC
@@ -150,6 +151,9 @@ func (d *Decoder) start(r io.Reader) (*decodeState, error) {
 		return nil, err
 	}
 	m := st.m
+	if st.rate, err = m.rateAt(h.Quality, h.QualityFraction); err != nil {
+		return nil, err
+	}
 	payload, err := nextSegment(rd, bitstream.SegmentHyper)
 	if err != nil {
 		return nil, err
@@ -241,8 +245,9 @@ func (d *Decoder) model(h bitstream.Header) (*Model, error) {
 			return m, nil
 		}
 	}
-	if m, err := DefaultModel(int(h.Quality)); err == nil && m.id == id && m.Quality() == int(h.Quality) {
+	if m, err := defaultModelFor(float64(h.Quality)); err == nil && m.id == id {
 		return m, nil
 	}
-	return nil, fmt.Errorf("%w: %q quality %d (model ID %x); pass it with --model", ErrUnknownModel, h.ModelName, h.Quality, id[:])
+	q := float64(h.Quality) + float64(h.QualityFraction)/qualitySteps
+	return nil, fmt.Errorf("%w: %q quality %g (model ID %x); pass it with --model", ErrUnknownModel, h.ModelName, q, id[:])
 }

@@ -41,7 +41,7 @@ func TestEmbeddedFamilyOnKodak(t *testing.T) {
 			t.Fatal(err)
 		}
 		var buf bytes.Buffer
-		if err := Encode(&buf, img, &Options{Quality: q}); err != nil {
+		if err := Encode(&buf, img, &Options{Quality: float64(q)}); err != nil {
 			t.Fatalf("q%d: encode: %v", q, err)
 		}
 		f, err := bitstream.Read(bytes.NewReader(buf.Bytes()))
@@ -59,7 +59,7 @@ func TestEmbeddedFamilyOnKodak(t *testing.T) {
 		}
 		// Format version 1 rounded scales up to the next table; the current
 		// rule must not code larger.
-		v1, err := m.encodeVersion(img, 1, 0)
+		v1, err := m.encodeVersion(img, 1, 0, rate{quality: uint8(m.Quality())})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -28,19 +28,23 @@ func Encode(w io.Writer, img image.Image, opts *Options) error {
 	m := opts.Model
 	if m == nil {
 		var err error
-		if m, err = DefaultModel(opts.Quality); err != nil {
+		if m, err = defaultModelFor(opts.Quality); err != nil {
 			return err
 		}
 	}
-	f, err := m.encodeVersion(img, bitstream.Version, opts.Tile)
+	r, err := m.rateFor(opts.Quality)
+	if err != nil {
+		return err
+	}
+	f, err := m.encodeVersion(img, bitstream.Version, opts.Tile, r)
 	if err != nil {
 		return err
 	}
 	return bitstream.Write(w, f)
 }
 
-// Encode compresses img with this model, tiles of DefaultTile, and writes
-// the .smc file to w.
+// Encode compresses img with this model, tiles of DefaultTile (and, for a
+// variable-rate model, DefaultQuality), and writes the .smc file to w.
 func (m *Model) Encode(w io.Writer, img image.Image) error {
 	return Encode(w, img, &Options{Model: m})
 }
@@ -54,11 +58,18 @@ type latents struct {
 }
 
 // analyse runs the analysis and hyper-analysis transforms with the default
-// tiles and rounds their outputs.
-func (m *Model) analyse(img image.Image) (*latents, error) { return m.analyseTile(img, 0) }
+// tiles (and quality) and rounds their outputs.
+func (m *Model) analyse(img image.Image) (*latents, error) {
+	r, err := m.rateFor(0)
+	if err != nil {
+		return nil, err
+	}
+	return m.analyseTile(img, 0, r.gain)
+}
 
-// analyseTile is analyse with a tile size setting (see Options.Tile).
-func (m *Model) analyseTile(img image.Image, tile int) (*latents, error) {
+// analyseTile is analyse with a tile size setting (see Options.Tile) and
+// the gains of a variable-rate model's quality (nil: none).
+func (m *Model) analyseTile(img image.Image, tile int, gain []float32) (*latents, error) {
 	tileCells, err := resolveTile(tile)
 	if err != nil {
 		return nil, err
@@ -78,7 +89,7 @@ func (m *Model) analyseTile(img image.Image, tile int) (*latents, error) {
 	l := &latents{padW: padded(w), padH: padded(h)}
 	l.wy, l.hy = l.padW/16, l.padH/16
 	l.wz, l.hz = l.padW/64, l.padH/64
-	y, z, err := m.analyseTiled(rgbOf(img), l, tileCells)
+	y, z, err := m.analyseTiled(rgbOf(img), l, tileCells, gain)
 	if err != nil {
 		return nil, err
 	}
@@ -124,13 +135,16 @@ func roundLatent(v []float32, limit int32) []int32 {
 }
 
 // encodeVersion encodes in a given format version (only tests write older
-// ones, to check that they still decode) with a tile size setting.
-func (m *Model) encodeVersion(img image.Image, version uint8, tile int) (*bitstream.File, error) {
-	l, err := m.analyseTile(img, tile)
+// ones, to check that they still decode) with a tile size setting at rate r.
+func (m *Model) encodeVersion(img image.Image, version uint8, tile int, r rate) (*bitstream.File, error) {
+	if r.fraction != 0 && version < 3 {
+		return nil, fmt.Errorf("%w: version %d files store whole qualities only", ErrQuality, version)
+	}
+	l, err := m.analyseTile(img, tile, r.gain)
 	if err != nil {
 		return nil, err
 	}
-	f := &bitstream.File{Header: m.header(img.Bounds().Dx(), img.Bounds().Dy(), l.wy, l.hy)}
+	f := &bitstream.File{Header: m.header(img.Bounds().Dx(), img.Bounds().Dy(), l.wy, l.hy, r)}
 	f.Header.Version = version
 
 	// Hyper-latent: channel c is coded relative to its center with table c.
@@ -166,9 +180,9 @@ func (m *Model) encodeVersion(img image.Image, version uint8, tile int) (*bitstr
 	return f, nil
 }
 
-func (m *Model) header(w, h, wy, hy int) bitstream.Header {
+func (m *Model) header(w, h, wy, hy int, r rate) bitstream.Header {
 	return bitstream.Header{
-		ModelName: m.Name(), ModelID: m.id, Quality: uint8(m.Quality()),
+		ModelName: m.Name(), ModelID: m.id, Quality: r.quality, QualityFraction: r.fraction,
 		Width: w, Height: h, LatentWidth: wy, LatentHeight: hy,
 	}
 }
@@ -197,8 +211,16 @@ func splitChannels(v []int32, c, k int) (first, rest []int32) {
 
 // EstimateBits returns the network's own estimate of the coded size of img in
 // bits: −Σ log2 of the likelihoods of ŷ and ẑ, as training measures the rate.
-// The real file is within a few percent of it (plus the header).
-func (m *Model) EstimateBits(img image.Image) (float64, error) {
+// The real file is within a few percent of it (plus the header). A
+// variable-rate model estimates at DefaultQuality (see EstimateBitsAt).
+func (m *Model) EstimateBits(img image.Image) (float64, error) { return m.EstimateBitsAt(img, 0) }
+
+// EstimateBitsAt is EstimateBits at quality q, as Options.Quality.
+func (m *Model) EstimateBitsAt(img image.Image, q float64) (float64, error) {
+	r, err := m.rateFor(q)
+	if err != nil {
+		return 0, err
+	}
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	if w < 1 || h < 1 {
@@ -209,7 +231,11 @@ func (m *Model) EstimateBits(img image.Image) (float64, error) {
 	}
 	pw, ph := padded(w), padded(h)
 	x := padHWC(imageio.ToFloat32(imageio.ToRGB(img)), w, h, 3, pw, ph)
-	out, err := m.run(graphEstimate, ph, pw, tensors.FromFlatDataAndDimensions(x, 1, ph, pw, 3))
+	args := []any{tensors.FromFlatDataAndDimensions(x, 1, ph, pw, 3)}
+	if m.gains != nil {
+		args = append(args, tensors.FromFlatDataAndDimensions(r.weights(m.Levels()), 1, m.Levels()))
+	}
+	out, err := m.run(graphEstimate, ph, pw, args...)
 	if err != nil {
 		return 0, err
 	}

@@ -35,6 +35,7 @@ var modelScopes = []string{
 	model.ScopeAnalysis, model.ScopeAggregation, model.ScopeSemanticEncoder,
 	model.ScopeHyperAnalysis, model.ScopeHyperSynthesis, model.ScopeEntropyBottleneck,
 	model.ScopeSynthesis, model.ScopeSemanticDecoder, model.ScopeEnhancement,
+	model.ScopeGain,
 }
 
 // Export turns a trained context into a model file: the network's variables

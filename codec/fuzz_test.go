@@ -50,7 +50,7 @@ func FuzzDecodePayloads(f *testing.F) {
 	f.Fuzz(func(t *testing.T, hyper, sem, img []byte, w, h uint8) {
 		m := mustModel(t)
 		wd, ht := max(int(w)%130, 1), max(int(h)%130, 1)
-		file := &bitstream.File{Header: m.header(wd, ht, padded(wd)/16, padded(ht)/16), Hyper: hyper, Semantic: sem, Image: img}
+		file := &bitstream.File{Header: m.header(wd, ht, padded(wd)/16, padded(ht)/16, rate{quality: uint8(m.Quality())}), Hyper: hyper, Semantic: sem, Image: img}
 		var buf bytes.Buffer
 		if err := bitstream.Write(&buf, file); err != nil {
 			t.Fatal(err)

@@ -195,6 +195,11 @@ func (m *Model) graphFn(kind graphKind) any {
 			return []*graph.Node{xHat, xEnh, labels(logits)}
 		}
 	case graphEstimate:
+		if cfg.GainLevels() > 0 {
+			return func(ctx *context.Context, x, rate *graph.Node) *graph.Node {
+				return model.ForwardRate(ctx, cfg, x, rate, false).BPP
+			}
+		}
 		return func(ctx *context.Context, x *graph.Node) *graph.Node {
 			return model.Forward(ctx, cfg, x, false).BPP
 		}

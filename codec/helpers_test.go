@@ -24,6 +24,12 @@ var testModelFile = sync.OnceValues(func() (*weights.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	return exportTestModel(cfg, "semcodec-test-tiny", 2)
+})
+
+// exportTestModel initialises cfg's network from a fixed seed, calibrates
+// it and exports it.
+func exportTestModel(cfg model.Config, name string, quality int) (*weights.File, error) {
 	ctx := context.New()
 	if err := ctx.SetRNGStateFromSeed(7); err != nil {
 		return nil, err
@@ -33,20 +39,24 @@ var testModelFile = sync.OnceValues(func() (*weights.File, error) {
 		return nil, err
 	}
 	// Running the network once creates and initialises every variable.
-	exec, err := context.NewExec(be, ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
-		return model.Forward(ctx, cfg, x, false).BPP
+	levels := max(cfg.GainLevels(), 1)
+	exec, err := context.NewExec(be, ctx, func(ctx *context.Context, x, rate *graph.Node) *graph.Node {
+		if cfg.GainLevels() == 0 {
+			rate = nil
+		}
+		return model.ForwardRate(ctx, cfg, x, rate, false).BPP
 	})
 	if err != nil {
 		return nil, err
 	}
-	if _, err := exec.Exec(tensors.FromShape(shapeOf(1, 64, 64, 3))); err != nil {
+	if _, err := exec.Exec(tensors.FromShape(shapeOf(1, 64, 64, 3)), tensors.FromShape(shapeOf(1, levels))); err != nil {
 		return nil, err
 	}
 	if err := calibrate(ctx); err != nil {
 		return nil, err
 	}
-	return Export(ctx, cfg, weights.Metadata{Model: "semcodec-test-tiny", Quality: 2}, nil)
-})
+	return Export(ctx, cfg, weights.Metadata{Model: name, Quality: quality}, nil)
+}
 
 // calibrate makes an untrained network behave like a trained one where the
 // tests need it: freshly initialised, its latents all round to zero. It

@@ -45,6 +45,7 @@ type Model struct {
 	hyper    *fixedpoint.HyperSynthesis
 	zTables  *entropy.Tables
 	zCenters []int32
+	gains    *gainTables // nil for a fixed-rate model
 
 	ctx   *context.Context
 	execs execCache
@@ -104,6 +105,11 @@ func NewModel(f *weights.File) (*Model, error) {
 	}
 	if err := m.loadZTables(); err != nil {
 		return nil, err
+	}
+	if m.cfg.GainLevels() > 0 {
+		if m.gains, err = loadGains(f, m.cfg); err != nil {
+			return nil, err
+		}
 	}
 	m.classes, m.palette = classesAndPalette(f.Meta, m.cfg.Classes)
 	if m.ctx, err = variablesContext(f); err != nil {
@@ -237,7 +243,8 @@ func (m *Model) Name() string { return m.file.Meta.Model }
 // ID returns the model ID written into bitstream headers.
 func (m *Model) ID() weights.ID { return m.id }
 
-// Quality returns the model's quality index.
+// Quality returns the model's quality index (that of its file; a
+// variable-rate model codes at any quality from 1 to Levels).
 func (m *Model) Quality() int { return m.file.Meta.Quality }
 
 // Lambda returns the rate-distortion trade-off the model was trained with.
@@ -274,17 +281,55 @@ type defaultEntry struct {
 }
 
 // DefaultQualities returns the quality levels of the embedded model family,
-// in increasing order (none when no model is embedded).
+// in increasing order (none when no model is embedded): 1 to Levels when the
+// default is one variable-rate model, which also codes any quality between.
 func DefaultQualities() []int {
 	fam, err := defaultFamily()
 	if err != nil {
 		return nil
 	}
+	if m := defaultVariable(fam); m != nil {
+		qs := make([]int, m.Levels())
+		for i := range qs {
+			qs[i] = i + 1
+		}
+		return qs
+	}
 	return fam.Qualities()
 }
 
+// defaultVariable returns the embedded model when it is a single
+// variable-rate one, else nil.
+func defaultVariable(fam *weights.Family) *Model {
+	qs := fam.Qualities()
+	if len(qs) != 1 {
+		return nil
+	}
+	m, err := defaultLevel(fam, qs[0])
+	if err != nil || m.gains == nil {
+		return nil
+	}
+	return m
+}
+
+// defaultModelFor returns the embedded model that codes quality q (0: the
+// default): the variable-rate default for any q, else the family's level q,
+// which must then be whole.
+func defaultModelFor(q float64) (*Model, error) {
+	if fam, err := defaultFamily(); err == nil {
+		if m := defaultVariable(fam); m != nil {
+			return m, nil
+		}
+	}
+	if q != math.Trunc(q) {
+		return nil, fmt.Errorf("%w: %g (the embedded models have whole qualities %v)", ErrQuality, q, DefaultQualities())
+	}
+	return DefaultModel(int(q))
+}
+
 // DefaultModel returns the embedded model of the given quality level; 0 means
-// DefaultQuality or, if that level is absent, the nearest one.
+// DefaultQuality or, if that level is absent, the nearest one. A
+// variable-rate default serves every quality from 1 to its Levels.
 func DefaultModel(quality int) (*Model, error) {
 	fam, err := defaultFamily()
 	if err != nil {
@@ -294,6 +339,12 @@ func DefaultModel(quality int) (*Model, error) {
 	if len(qs) == 0 {
 		return nil, fmt.Errorf("%w: this build embeds no model; pass one (--model PATH)", ErrNoModel)
 	}
+	if m := defaultVariable(fam); m != nil {
+		if quality != 0 && (quality < 1 || quality > m.Levels()) {
+			return nil, fmt.Errorf("%w: %d (the embedded model has qualities 1 to %d)", ErrQuality, quality, m.Levels())
+		}
+		return m, nil
+	}
 	if quality == 0 {
 		quality = qs[0]
 		for _, q := range qs {
@@ -302,6 +353,11 @@ func DefaultModel(quality int) (*Model, error) {
 			}
 		}
 	}
+	return defaultLevel(fam, quality)
+}
+
+// defaultLevel loads the embedded family's file of one quality, once.
+func defaultLevel(fam *weights.Family, quality int) (*Model, error) {
 	v, _ := defaultModels.LoadOrStore(quality, &defaultEntry{})
 	e := v.(*defaultEntry)
 	e.once.Do(func() {

@@ -105,7 +105,7 @@ const hyperMargin = 3
 
 // analyseTiled computes the unrounded latent y (HWC on the latent grid) tile
 // by tile from the image, and z from y, tile by tile on the latent grid.
-func (m *Model) analyseTiled(rgb *image.RGBA, l *latents, tileCells int) (y, z []float32, err error) {
+func (m *Model) analyseTiled(rgb *image.RGBA, l *latents, tileCells int, gain []float32) (y, z []float32, err error) {
 	mc := m.cfg.LatentChannels()
 	// Cores stay aligned to the 64-px grid; margins are whole latent cells.
 	core := coreCells(tileCells, l.hy, l.wy, decodeMargin(m.cfg))
@@ -127,6 +127,9 @@ func (m *Model) analyseTiled(rgb *image.RGBA, l *latents, tileCells int) (y, z [
 		if err := m.imageTiles(y, rgb, l, graphAnalysisY, mc, core, encodeMargin(m.cfg)); err != nil {
 			return nil, nil, err
 		}
+	}
+	if gain != nil {
+		scaleChannels(y, gain) // the coded latent is the gained one
 	}
 	// Hyper-analysis: the latent grid is 256x smaller than the image, but at
 	// 16384² y alone is 1024²·M floats, so its activations are tiled too.
@@ -255,7 +258,7 @@ func windowPixels(buf []float32, rgb *image.RGBA, w, h, x0, y0, ww, wh int) {
 // synthesize runs the decoder graphs tile by tile and writes the cropped
 // results into the images of res: plain and enhanced reconstructions (when
 // withImage) and the label map (when the model has a semantic branch).
-func (m *Model) synthesize(res *Decoded, l *latents, yImg, ySem []int32, withImage, enhance bool, tileCells int) error {
+func (m *Model) synthesize(res *Decoded, l *latents, yImg, ySem []int32, inverse []float32, withImage, enhance bool, tileCells int) error {
 	cfg := m.cfg
 	w, h := res.Config.Width, res.Config.Height
 	margin := decodeMargin(cfg)
@@ -279,13 +282,17 @@ func (m *Model) synthesize(res *Decoded, l *latents, yImg, ySem []int32, withIma
 		labels = image.NewGray(image.Rect(0, 0, w, h))
 		res.Segmentation = &Labels{Map: labels, Classes: m.classes, Palette: m.palette, Config: res.Config}
 	}
+	var invImg, invSem []float32 // the inverse gains of each part, nil when fixed-rate
+	if inverse != nil {
+		invImg, invSem = inverse[:cfg.MImage], inverse[cfg.MImage:]
+	}
 	return forTiles(xs, ys, func(sx, sy span) error {
 		var args []*tensors.Tensor
 		if withImage {
-			args = append(args, latentWindow(yImg, l.wy, cfg.MImage, sx.w0, sy.w0, winW, winH))
+			args = append(args, latentWindow(yImg, l.wy, cfg.MImage, sx.w0, sy.w0, winW, winH, invImg))
 		}
 		if cfg.Semantic {
-			args = append(args, latentWindow(ySem, l.wy, cfg.MSemantic, sx.w0, sy.w0, winW, winH))
+			args = append(args, latentWindow(ySem, l.wy, cfg.MSemantic, sx.w0, sy.w0, winW, winH, invSem))
 		}
 		anyArgs := make([]any, len(args))
 		for i, a := range args {
@@ -355,14 +362,18 @@ func pasteRGB(dst *image.RGBA, t *tensors.Tensor, ww, ox, oy, px0, py0, px1, py1
 }
 
 // latentWindow cuts a winW×winH window at (x0, y0) out of an HWC integer
-// latent of width w and c channels, as a float tensor.
-func latentWindow(v []int32, w, c, x0, y0, winW, winH int) *tensors.Tensor {
+// latent of width w and c channels, as a float tensor, each channel
+// multiplied by its factor in scale (if any).
+func latentWindow(v []int32, w, c, x0, y0, winW, winH int, scale []float32) *tensors.Tensor {
 	f := make([]float32, winH*winW*c)
 	for r := range winH {
 		src := v[((y0+r)*w+x0)*c:][:winW*c]
 		dst := f[r*winW*c:][:winW*c]
 		for i, x := range src {
 			dst[i] = float32(x)
+		}
+		if scale != nil {
+			scaleChannels(dst, scale)
 		}
 	}
 	return tensors.FromFlatDataAndDimensions(f, 1, winH, winW, c)

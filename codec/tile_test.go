@@ -19,14 +19,14 @@ func TestTiledMatchesUntiled(t *testing.T) {
 	// (96 px) tiles a 640x448 image both ways.
 	t.Run("analysis", func(t *testing.T) {
 		img := testImage(1600, 130)
-		untiled, err := m.analyseTile(img, -1)
+		untiled, err := m.analyseTile(img, -1, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, tile := range []int{128, 192} {
 			rgb := imageio.ToRGB(img)
 			l := *untiled
-			tiledY, tiledZ, err := m.analyseTiled(rgb, &l, tile/16)
+			tiledY, tiledZ, err := m.analyseTiled(rgb, &l, tile/16, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -43,7 +43,7 @@ func TestTiledMatchesUntiled(t *testing.T) {
 			}
 			closeFloats(t, "y", tiledY, refY)
 			closeFloats(t, "z", tiledZ, refZ)
-			tiled, err := m.analyseTile(img, tile)
+			tiled, err := m.analyseTile(img, tile, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -16,7 +16,8 @@ func init() { register(newCompressCmd) }
 
 func newCompressCmd() *cobra.Command {
 	var out, modelPath string
-	var quality, tile int
+	var quality float64
+	var tile int
 	cmd := &cobra.Command{
 		Use:   "compress IN -o OUT.smc",
 		Short: "Compress an image (PNG or JPEG) into a .smc file",
@@ -87,13 +88,13 @@ or an input that is already a .smc file).`,
 			if out == stdio {
 				w, name = cmd.ErrOrStderr(), "standard output"
 			}
-			_, err = fmt.Fprintf(w, "%s: %d bytes, %.4f bpp, %dx%d, model %s quality %d\n",
+			_, err = fmt.Fprintf(w, "%s: %d bytes, %.4f bpp, %dx%d, model %s quality %g\n",
 				name, buf.Len(), metrics.BPP(int64(buf.Len()), cfg.Width, cfg.Height), cfg.Width, cfg.Height, cfg.Model, cfg.Quality)
 			return err
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", `output .smc file (required; "-" for standard output)`)
-	cmd.Flags().IntVarP(&quality, "quality", "q", 0, qualityUsage)
+	cmd.Flags().Float64VarP(&quality, "quality", "q", 0, qualityUsage)
 	cmd.Flags().StringVar(&modelPath, "model", "", "exported model file (.smw) to use instead of the embedded models")
 	cmd.Flags().IntVar(&tile, "tile", 0, tileUsage)
 	return cmd
@@ -111,7 +112,7 @@ func checkTile(tile int) error {
 }
 
 // qualityUsage describes -q for compress and roundtrip.
-var qualityUsage = fmt.Sprintf("quality level of the embedded models, from 1 (lowest rate); default %d or the nearest level embedded", codec.DefaultQuality)
+var qualityUsage = fmt.Sprintf("quality from 1 (lowest rate): a level of the embedded models, or any value up to a variable-rate model's top level; default %d or the nearest level embedded", codec.DefaultQuality)
 
 // loadModel reads a model file; a missing or invalid file is bad input.
 func loadModel(path string) (*codec.Model, error) {

@@ -53,7 +53,7 @@ Exit codes: 0 success, 1 usage error, 2 unreadable or corrupt file.`,
 				_, err = fmt.Fprintf(out, "%s\n", data)
 				return err
 			}
-			_, err = fmt.Fprintf(out, "size      %dx%d\nmodel     %s (id %s)\nquality   %d\nbytes     %d\nbpp       %.4f\nsegments  hyper %d, semantic %d, image %d bytes\nformat    version %d\n",
+			_, err = fmt.Fprintf(out, "size      %dx%d\nmodel     %s (id %s)\nquality   %g\nbytes     %d\nbpp       %.4f\nsegments  hyper %d, semantic %d, image %d bytes\nformat    version %d\n",
 				info.Width, info.Height, info.Model, info.ModelID, info.Quality, info.Bytes, info.BPP,
 				info.Segments.Hyper, info.Segments.Semantic, info.Segments.Image, info.FormatVersion)
 			return err
@@ -68,7 +68,7 @@ type infoJSON struct {
 	Width    int          `json:"width"`
 	Height   int          `json:"height"`
 	Model    string       `json:"model"`
-	Quality  int          `json:"quality"`
+	Quality  float64      `json:"quality"`
 	Bytes    int64        `json:"bytes"`
 	BPP      float64      `json:"bpp"`
 	Segments segmentsJSON `json:"segments"`

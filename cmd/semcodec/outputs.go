@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -208,28 +209,43 @@ func readImageInput(cmd *cobra.Command, path string) (*image.RGBA, error) {
 }
 
 // checkQuality refuses a -q given explicitly that selects no model: below 1,
-// or (without --model) a level the embedded family lacks.
-func checkQuality(cmd *cobra.Command, q int, withModel bool) error {
+// or (without --model) a quality the embedded models lack: outside a
+// variable-rate default's 1..Levels, or not a level of a fixed-rate family.
+func checkQuality(cmd *cobra.Command, q float64, withModel bool) error {
 	if !cmd.Flags().Changed("quality") {
 		return nil
 	}
-	if q < 1 {
-		return fmt.Errorf("-q %d: qualities start at 1 (leave -q out for the default, %d)", q, codec.DefaultQuality)
+	if !(q >= 1) {
+		return fmt.Errorf("-q %g: qualities start at 1 (leave -q out for the default, %d)", q, codec.DefaultQuality)
 	}
-	if qs := codec.DefaultQualities(); !withModel && len(qs) > 0 && !slices.Contains(qs, q) {
+	if withModel {
+		return nil
+	}
+	if m, err := codec.DefaultModel(0); err == nil && m.Levels() > 0 {
+		if q > float64(m.Levels()) {
+			return fmt.Errorf("-q %g: the embedded model has qualities 1 to %d", q, m.Levels())
+		}
+		return nil
+	}
+	if qs := codec.DefaultQualities(); len(qs) > 0 && (q != math.Trunc(q) || !slices.Contains(qs, int(q))) {
 		names := make([]string, len(qs))
 		for i, v := range qs {
 			names[i] = fmt.Sprint(v)
 		}
-		return fmt.Errorf("-q %d: the embedded models have qualities %s", q, strings.Join(names, ", "))
+		return fmt.Errorf("-q %g: the embedded models have qualities %s", q, strings.Join(names, ", "))
 	}
 	return nil
 }
 
-// checkModelQuality refuses a -q that contradicts the quality of --model.
-func checkModelQuality(q int, modelPath string, m *codec.Model) error {
-	if q != 0 && q != m.Quality() {
-		return fmt.Errorf("-q %d conflicts with --model %s, which is quality %d", q, modelPath, m.Quality())
+// checkModelQuality refuses a -q that --model cannot code at: outside a
+// variable-rate model's 1..Levels, or another quality than a fixed-rate one's.
+func checkModelQuality(q float64, modelPath string, m *codec.Model) error {
+	switch {
+	case q == 0:
+	case m.Levels() > 0 && q > float64(m.Levels()):
+		return fmt.Errorf("-q %g: --model %s has qualities 1 to %d", q, modelPath, m.Levels())
+	case m.Levels() == 0 && q != float64(m.Quality()):
+		return fmt.Errorf("-q %g conflicts with --model %s, which is quality %d", q, modelPath, m.Quality())
 	}
 	return nil
 }

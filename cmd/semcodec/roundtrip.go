@@ -21,7 +21,8 @@ func init() { register(newRoundtripCmd) }
 
 func newRoundtripCmd() *cobra.Command {
 	var outDir, modelPath string
-	var quality, tile int
+	var quality float64
+	var tile int
 	cmd := &cobra.Command{
 		Use:   "roundtrip IN [--out-dir DIR]",
 		Short: "Compress and decompress an image, print bpp, PSNR and MS-SSIM",
@@ -130,7 +131,7 @@ Exit codes: 0 success, 1 usage error, 2 bad input.`,
 			w := cmd.OutOrStdout()
 			b := img.Bounds()
 			fmt.Fprintf(w, "image     %s (%dx%d)\n", in, b.Dx(), b.Dy())
-			fmt.Fprintf(w, "model     %s quality %d\n", res.Config.Model, res.Config.Quality)
+			fmt.Fprintf(w, "model     %s quality %g\n", res.Config.Model, res.Config.Quality)
 			fmt.Fprintf(w, "bytes     %d\n", buf.Len())
 			fmt.Fprintf(w, "bpp       %.4f\n", metrics.BPP(int64(buf.Len()), b.Dx(), b.Dy()))
 			fmt.Fprintf(w, "PSNR      %.3f dB\n", score.PSNR)
@@ -143,7 +144,7 @@ Exit codes: 0 success, 1 usage error, 2 bad input.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&outDir, "out-dir", "out", "folder for the .smc file, the reconstruction and the overlay")
-	fl.IntVarP(&quality, "quality", "q", 0, qualityUsage)
+	fl.Float64VarP(&quality, "quality", "q", 0, qualityUsage)
 	fl.StringVar(&modelPath, "model", "", "exported model file (.smw) instead of the embedded models")
 	fl.IntVar(&tile, "tile", 0, tileUsage)
 	return cmd

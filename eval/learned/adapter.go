@@ -124,12 +124,13 @@ func (c *Codec) Encode(img *image.RGBA, q int) ([]byte, error) {
 	}
 	b := img.Bounds()
 	key := warmKey{m: m, w: padded(b.Dx()), h: padded(b.Dy()), op: "encode"}
-	if err := warm(key, func() error { return m.Encode(io.Discard, img) }); err != nil {
+	opts := &codec.Options{Model: m, Quality: float64(q)} // a fixed-rate model ignores Quality
+	if err := warm(key, func() error { return codec.Encode(io.Discard, img, opts) }); err != nil {
 		return nil, err
 	}
 	var buf bytes.Buffer
 	start := time.Now()
-	err = m.Encode(&buf, img)
+	err = codec.Encode(&buf, img, opts)
 	c.last = time.Since(start)
 	if err != nil {
 		return nil, err
@@ -145,7 +146,7 @@ func (c *Codec) EstimateBits(img *image.RGBA, q int) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return m.EstimateBits(img)
+	return m.EstimateBitsAt(img, float64(q))
 }
 
 // decoder returns a decoder holding the model a file names.
@@ -154,7 +155,7 @@ func (c *Codec) decoder(data []byte) (*codec.Decoder, codec.Config, error) {
 	if err != nil {
 		return nil, cfg, err
 	}
-	m, err := c.fam.Model(cfg.Quality)
+	m, err := c.fam.Model(int(cfg.Quality))
 	if err != nil {
 		return nil, cfg, err
 	}

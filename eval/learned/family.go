@@ -24,6 +24,9 @@ type Family struct {
 	semantic bool
 	classes  int
 	members  []*member // by increasing quality
+	// levels > 0: one variable-rate model file (members[0]) serving
+	// qualities 1..levels.
+	levels int
 }
 
 type member struct {
@@ -161,6 +164,12 @@ func openFiles(spec string) (*Family, error) {
 		if i == 0 {
 			f.name, f.semantic, f.classes = meta.Model, cfg.Semantic, cfg.Classes
 		}
+		if cfg.GainLevels() > 0 {
+			if len(paths) > 1 {
+				return nil, fmt.Errorf("%w: %s is a variable-rate model, which serves every quality alone", ErrFamily, p)
+			}
+			f.levels = cfg.GainLevels()
+		}
 		switch {
 		case meta.Model != f.name:
 			return nil, fmt.Errorf("%w: %s is model %q, %s is %q", ErrFamily, p, meta.Model, paths[0], f.name)
@@ -209,8 +218,16 @@ func (f *Family) NumClasses() int {
 	return f.classes
 }
 
-// Qualities returns the family's qualities in increasing order.
+// Qualities returns the family's qualities in increasing order (the levels
+// of a variable-rate model).
 func (f *Family) Qualities() []int {
+	if f.levels > 0 {
+		qs := make([]int, f.levels)
+		for i := range qs {
+			qs[i] = i + 1
+		}
+		return qs
+	}
 	qs := make([]int, len(f.members))
 	for i, m := range f.members {
 		qs[i] = m.quality
@@ -224,7 +241,7 @@ func (f *Family) Qualities() []int {
 func (f *Family) Model(q int) (*codec.Model, error) {
 	var mem *member
 	for _, m := range f.members {
-		if m.quality == q {
+		if m.quality == q || (f.levels > 0 && q >= 1 && q <= f.levels) {
 			mem = m
 		}
 	}
