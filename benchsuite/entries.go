@@ -140,14 +140,27 @@ func forwardSetup(cfgName string, semantic bool) (*prepared, error) {
 	return &prepared{op: op, release: func() { exec.Finalize(); x.FinalizeAll() }}, nil
 }
 
-// defaultModel is the embedded model `semcodec compress` uses by default,
-// and a note naming it.
+// CodecModel, when set, replaces the embedded default in the encode and
+// decode entries (to time a candidate model before it ships).
+var CodecModel *codec.Model
+
+// defaultModel is the model the encode and decode entries time (CodecModel,
+// else the embedded one `semcodec compress` uses by default), and a note
+// naming it.
 func defaultModel() (*codec.Model, string, error) {
-	m, err := codec.DefaultModel(0)
-	if err != nil {
-		return nil, "", err
+	m, which := CodecModel, "model"
+	if m == nil {
+		var err error
+		if m, err = codec.DefaultModel(0); err != nil {
+			return nil, "", err
+		}
+		which = "embedded model"
 	}
-	return m, fmt.Sprintf("embedded model %s q%d, synthetic %d×%d image", m.Name(), m.Quality(), imageW, imageH), nil
+	q := fmt.Sprintf("q%d", m.Quality())
+	if m.Levels() > 0 {
+		q = fmt.Sprintf("variable-rate (%d levels) at q%d", m.Levels(), min(codec.DefaultQuality, m.Levels()))
+	}
+	return m, fmt.Sprintf("%s %s %s, synthetic %d×%d image", which, m.Name(), q, imageW, imageH), nil
 }
 
 func encodeSetup() (*prepared, error) {
@@ -175,8 +188,9 @@ func decodeSetup() (*prepared, error) {
 		return nil, err
 	}
 	data := buf.Bytes()
+	d := &codec.Decoder{Models: []*codec.Model{m}}
 	op := func() error {
-		_, err := codec.Decode(bytes.NewReader(data))
+		_, err := d.Decode(bytes.NewReader(data))
 		return err
 	}
 	return &prepared{op: op, note: fmt.Sprintf("%s (%d bytes)", note, len(data))}, nil

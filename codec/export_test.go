@@ -15,7 +15,7 @@ func withoutFrozen(t *testing.T, f *weights.File) *weights.File {
 	t.Helper()
 	g := weights.New(f.Meta)
 	for _, name := range f.Names() {
-		if strings.HasPrefix(name, frozenPrefix) {
+		if strings.HasPrefix(name, weights.FrozenPrefix) {
 			continue
 		}
 		tt, _ := f.Tensor(name)

@@ -25,12 +25,10 @@ import (
 const (
 	// TensorZTables holds the hyper-latent's quantized CDFs, one per channel,
 	// serialized by entropy.Tables.MarshalBinary (U8).
-	TensorZTables = "entropy/z_tables"
+	TensorZTables = weights.FrozenPrefix + "z_tables"
 	// TensorZCenters holds the integer each channel's symbols are coded
 	// relative to, round(median) (I32 [NHyper]).
-	TensorZCenters = "entropy/z_centers"
-	// frozenPrefix marks tensors that are not network variables.
-	frozenPrefix = "entropy/"
+	TensorZCenters = weights.FrozenPrefix + "z_centers"
 )
 
 // Model is a loaded model: the network's weights in a GoMLX context, its
@@ -193,7 +191,7 @@ func NetworkContext(f *weights.File) (*context.Context, error) { return variable
 func variablesContext(f *weights.File) (*context.Context, error) {
 	ctx := context.New()
 	for _, name := range f.Names() {
-		if strings.HasPrefix(name, frozenPrefix) {
+		if strings.HasPrefix(name, weights.FrozenPrefix) {
 			continue
 		}
 		t, _ := f.Tensor(name)

@@ -1,10 +1,13 @@
 package trainer
 
 import (
+	"bytes"
 	"context"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/semcodec/semcodec/model"
@@ -81,5 +84,56 @@ func TestFixedRateBecomesVariableRate(t *testing.T) {
 	opts.Config.GainLambdas = []float64{0.0035, 0.013}
 	if _, err := Train(context.Background(), src, nil, opts); err == nil {
 		t.Error("resumed a 3-level checkpoint as a 2-level network")
+	}
+}
+
+// TestInitFromExportedModel starts a run from an exported model file: with
+// a vanishing learning rate its convolution kernels after one step are the
+// file's, and --init with --resume is refused.
+func TestInitFromExportedModel(t *testing.T) {
+	dir, src := trainedRun(t)
+	ck, err := LoadCheckpoint(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Export(ck, ExportOptions{DType: ExportF32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "m.smw")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "init")
+	opts := tinyOptions(t, out, 1)
+	opts.Init = path
+	opts.LearningRate, opts.AuxLearningRate = 1e-30, 1e-30
+	if _, err := runLog(t, src, opts, 0); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadCheckpoint(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kernels := 0
+	for key, want := range ck.Tensors {
+		if !strings.HasSuffix(key, "/weights") || !modelVariable(key) {
+			continue
+		}
+		kernels++
+		if !sameBytes(got.Tensors[key], want) {
+			t.Errorf("%s differs from the model file's", key)
+		}
+	}
+	if kernels < 10 {
+		t.Fatalf("compared %d kernels", kernels)
+	}
+	opts.Resume = true
+	if _, err := Train(context.Background(), src, nil, opts); err == nil {
+		t.Error("--init with --resume accepted")
 	}
 }

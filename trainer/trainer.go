@@ -83,6 +83,10 @@ type Options struct {
 
 	OutDir          string
 	Resume          bool   // continue from the newest checkpoint in OutDir
+	// Init starts a new run (step 0, fresh optimizer) from the network
+	// weights of an exported model file (.smw): how a run continues on a
+	// machine that kept only the exported model. Not with Resume.
+	Init string
 	CkptEvery       int    // steps between checkpoints; 0: only at the end
 	Keep            int    // checkpoints kept (DefaultKeep); negative keeps all
 	CheckpointState string // StateFull (default) or StateWeights
@@ -141,6 +145,9 @@ func (o *Options) setDefaults() {
 }
 
 func (o *Options) validate() error {
+	if o.Init != "" && o.Resume {
+		return errors.New("semcodec: a run either resumes a checkpoint or starts from an exported model, not both")
+	}
 	switch {
 	case o.CkptEvery < 0 || o.ValEvery < 0 || o.ValImages < 0 || o.ValCrop < 0:
 		return errors.New("semcodec: negative --ckpt-every, --val-every, --val-images or --val-crop")
@@ -280,6 +287,13 @@ func Train(ctx context.Context, data, val Source, opts Options) (res *Result, er
 		}
 	case len(existing) > 0:
 		return nil, fmt.Errorf("%w: %s (pass --resume to continue it, or choose another --out)", ErrOutInUse, existing[len(existing)-1])
+	case opts.Init != "":
+		if ck, err = initCheckpoint(opts.Init); err != nil {
+			return nil, err
+		}
+		if err := sameNetwork(ck.Meta.Config, cfg); err != nil {
+			return nil, &CheckpointError{Path: ck.Path, Err: err}
+		}
 	}
 
 	defer func() {
@@ -464,7 +478,10 @@ func (s *session) build(ck *Checkpoint) (int64, error) {
 		return 0, nil
 	}
 	mayMiss := func(string) bool { return false }
-	if ck.Meta.State == StateWeights {
+	switch {
+	case ck.Meta.State == stateModel:
+		mayMiss = func(key string) bool { return !modelVariable(key) }
+	case ck.Meta.State == StateWeights:
 		mayMiss = optimizerState
 	}
 	if ck.Meta.Config.GainLevels() == 0 && cfg.GainLevels() > 0 {

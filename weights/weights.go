@@ -30,6 +30,9 @@ const (
 	FormatVersion = 1
 	// Extension is the conventional file name extension.
 	Extension = ".smw"
+	// FrozenPrefix starts the names of tensors that are not network
+	// variables: the codec's frozen entropy tables.
+	FrozenPrefix = "entropy/"
 )
 
 // Limits applied when reading, against hostile or corrupt input.

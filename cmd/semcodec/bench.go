@@ -20,6 +20,7 @@ type benchFlags struct {
 	runs       int
 	only       []string
 	cpuProfile string
+	model      string
 }
 
 func newBenchCmd() *cobra.Command {
@@ -49,6 +50,7 @@ Exit codes: 0 success, 1 usage error or failure.`,
 	fl.BoolVar(&f.asJSON, "json", false, "print one JSON object instead of a table")
 	fl.IntVar(&f.runs, "runs", 5, "timed runs per entry, after one untimed warm-up")
 	fl.StringSliceVar(&f.only, "only", nil, "run only these entries (comma-separated)")
+	fl.StringVar(&f.model, "model", "", "time encode and decode with this model file (.smw) instead of the embedded default")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (warm-ups included) to this file, for go tool pprof")
 	return cmd
 }
@@ -76,6 +78,11 @@ func runBench(cmd *cobra.Command, f benchFlags) error {
 	entries, err := benchsuite.Select(f.only)
 	if err != nil {
 		return fmt.Errorf("--only: %w", err)
+	}
+	if f.model != "" {
+		if benchsuite.CodecModel, err = loadModel(f.model); err != nil {
+			return err
+		}
 	}
 	be, err := benchsuite.Backend()
 	if err != nil {

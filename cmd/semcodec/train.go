@@ -19,12 +19,14 @@ import (
 	"github.com/semcodec/semcodec/dataset"
 	"github.com/semcodec/semcodec/model"
 	"github.com/semcodec/semcodec/trainer"
+	"github.com/semcodec/semcodec/weights"
 )
 
 func init() { register(newTrainCmd) }
 
 type trainFlags struct {
 	config, data, val, out, jsonLog, backend, ckptState, shard string
+	init                                                       string
 	gainLambdas                                                []float64
 	lambda, lr, auxLR, decayFrac, clipNorm                     float64
 	ceWeight                                                   float64
@@ -96,6 +98,7 @@ data or checkpoint.`,
 	fl.IntVar(&f.crop, "crop", 256, "crop side in pixels")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of initialisation, data order, crops and noise")
 	fl.BoolVar(&f.resume, "resume", false, "continue from the newest checkpoint in --out")
+	fl.StringVar(&f.init, "init", "", "start a new run (step 0, fresh optimizer) from the network of this exported model file (.smw), e.g. the shipped default")
 	fl.StringVar(&f.jsonLog, "json-log", "", "append one JSON object per step to this file")
 	fl.StringVar(&f.backend, "backend", "", `GoMLX backend spec (default $GOMLX_BACKEND, else "semcpu")`)
 	fl.IntVar(&f.valEvery, "val-every", 1000, "steps between validations (0: only at the end)")
@@ -161,6 +164,31 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 	cfg.Semantic, cfg.QuantizeSemantic = !f.noSemantic, !f.noQuantSem
 	cfg.Aggregation, cfg.Enhancement = !f.noAggregation, !f.noEnhancement && !f.noSemantic
 	cfg.TransposedSynthesis = f.transposed
+	archChanged := changed("config") || changed("no-semantic") || changed("no-quantize-semantic") ||
+		changed("no-aggregation") || changed("no-enhancement") || changed("transposed-synthesis")
+	if f.init != "" {
+		// The model's network and loss weights stand unless a flag says otherwise.
+		if f.resume {
+			return errors.New("--init starts a new run; it cannot be combined with --resume")
+		}
+		mf, err := weights.Read(f.init)
+		if err != nil {
+			return badInput(fmt.Errorf("--init: %s", trimPrefix(err)))
+		}
+		mc, err := trainer.ConfigOf(mf)
+		if err != nil {
+			return badInput(fmt.Errorf("--init %s: %s", f.init, trimPrefix(err)))
+		}
+		if !archChanged {
+			cfg = mc
+		}
+		if !changed("lambda") {
+			f.lambda = mc.Lambda
+		}
+		if !changed("ce-weight") {
+			f.ceWeight = mc.CEWeight
+		}
+	}
 	if f.resume {
 		// The checkpoint's settings stand unless a flag says otherwise.
 		dir, err := trainer.FindCheckpoint(f.out)
@@ -171,8 +199,7 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 		if err != nil {
 			return badInput(trimPrefix(err))
 		}
-		if !changed("config") && !changed("no-semantic") && !changed("no-quantize-semantic") &&
-			!changed("no-aggregation") && !changed("no-enhancement") && !changed("transposed-synthesis") {
+		if !archChanged {
 			cfg = meta.Config
 		}
 		if !changed("lambda") {
@@ -194,7 +221,7 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 	if f.lambda != 0 {
 		cfg.Lambda = f.lambda
 	}
-	if changed("ce-weight") || f.resume {
+	if changed("ce-weight") || f.resume || f.init != "" {
 		cfg.CEWeight = f.ceWeight
 	}
 	if f.mSemantic != 0 {
@@ -222,7 +249,7 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 	opts := trainer.Options{
 		Config: cfg, Steps: f.steps, Batch: f.batch, Crop: f.crop, Seed: f.seed,
 		LearningRate: f.lr, AuxLearningRate: f.auxLR, DecayFraction: f.decayFrac, ClipNorm: f.clipNorm,
-		OutDir: f.out, Resume: f.resume, CkptEvery: f.ckptEvery, Keep: f.keep,
+		OutDir: f.out, Resume: f.resume, Init: f.init, CkptEvery: f.ckptEvery, Keep: f.keep,
 		CheckpointState: f.ckptState, ShardBytes: shard,
 		ValEvery: f.valEvery, ValImages: f.valImages, ValCrop: f.valCrop,
 		Backend: be, Data: specs, Log: stderr,
