@@ -151,8 +151,8 @@ type Config struct {
 	Quality float64
 	// LatentWidth and LatentHeight are the latent grid (1/16 of the padded image).
 	LatentWidth, LatentHeight int
-	// FormatVersion is the file's format version (bitstream.Version for
-	// files this build writes).
+	// FormatVersion is the file's format version (this build writes 2 for
+	// fixed-rate models, bitstream.Version for variable-rate ones).
 	FormatVersion int
 }
 

@@ -90,7 +90,7 @@ func TestRoundTripSizes(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := Config{Width: w, Height: h, Model: m.Name(), ModelID: m.ID(), Quality: float64(m.Quality()),
-			LatentWidth: padded(w) / 16, LatentHeight: padded(h) / 16, FormatVersion: bitstream.Version}
+			LatentWidth: padded(w) / 16, LatentHeight: padded(h) / 16, FormatVersion: fixedRateVersion}
 		if cfg != want {
 			t.Errorf("%dx%d: config %+v, want %+v", w, h, cfg, want)
 		}

@@ -36,7 +36,7 @@ func Encode(w io.Writer, img image.Image, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	f, err := m.encodeVersion(img, bitstream.Version, opts.Tile, r)
+	f, err := m.encodeVersion(img, m.formatVersion(), opts.Tile, r)
 	if err != nil {
 		return err
 	}
@@ -132,6 +132,20 @@ func roundLatent(v []float32, limit int32) []int32 {
 		}
 	}
 	return q
+}
+
+// fixedRateVersion is the format version of fixed-rate models' files:
+// version 3 only added the quality fraction, so they stay readable by
+// releases that predate it. A variable-rate model's files are version 3,
+// which older releases refuse rather than decode without the gains.
+const fixedRateVersion = 2
+
+// formatVersion is the version Encode writes for m.
+func (m *Model) formatVersion() uint8 {
+	if m.gains == nil {
+		return fixedRateVersion
+	}
+	return bitstream.Version
 }
 
 // encodeVersion encodes in a given format version (only tests write older
