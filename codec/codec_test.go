@@ -273,6 +273,13 @@ func TestSegmentationOnly(t *testing.T) {
 	if bytes.Equal(full.Image.Pix, full.Plain.Pix) {
 		t.Error("the enhanced image equals the plain one: enhancement did not run")
 	}
+	lean, err := (&Decoder{Models: []*Model{mustModel(t)}, SkipPlain: true}).Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lean.Plain != nil || !bytes.Equal(lean.Image.Pix, full.Image.Pix) {
+		t.Errorf("SkipPlain: Plain %v, image equal to the full decode's: %v", lean.Plain != nil, bytes.Equal(lean.Image.Pix, full.Image.Pix))
+	}
 }
 
 // Files of format version 1, whose table indexes round scales up, still

@@ -81,7 +81,7 @@ func (d *Decoder) Decode(r io.Reader) (*Decoded, error) {
 		return nil, err
 	}
 	res := &Decoded{Config: st.cfg}
-	if err := st.m.synthesize(res, &st.l, st.yImg, st.ySem, st.rate.inverse, true, !d.NoEnhance, st.tileCells); err != nil {
+	if err := st.m.synthesize(res, &st.l, st.yImg, st.ySem, st.rate.inverse, true, !d.NoEnhance, d.SkipPlain, st.tileCells); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -101,7 +101,7 @@ func (d *Decoder) DecodeSegmentation(r io.Reader) (*Labels, error) {
 		return nil, err
 	}
 	res := &Decoded{Config: st.cfg}
-	if err := st.m.synthesize(res, &st.l, nil, st.ySem, st.rate.inverse, false, false, st.tileCells); err != nil {
+	if err := st.m.synthesize(res, &st.l, nil, st.ySem, st.rate.inverse, false, false, false, st.tileCells); err != nil {
 		return nil, err
 	}
 	return res.Segmentation, nil

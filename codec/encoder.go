@@ -89,7 +89,7 @@ func (m *Model) analyseTile(img image.Image, tile int, gain []float32) (*latents
 	l := &latents{padW: padded(w), padH: padded(h)}
 	l.wy, l.hy = l.padW/16, l.padH/16
 	l.wz, l.hz = l.padW/64, l.padH/64
-	y, z, err := m.analyseTiled(rgbOf(img), l, tileCells, gain)
+	y, z, err := m.analyseTiled(imageio.AsRGB(img), l, tileCells, gain)
 	if err != nil {
 		return nil, err
 	}
@@ -102,16 +102,6 @@ func (m *Model) analyseTile(img image.Image, tile int, gain []float32) (*latents
 	// MaxInput: clamping here makes the coded z exactly what it uses.
 	l.z = roundLatent(z, fixedpoint.MaxInput)
 	return l, nil
-}
-
-// rgbOf returns imageio.ToRGB(img), or img itself when that would be an
-// identical copy (an opaque RGBA image at the origin): at 16384² the copy
-// is 1 GiB.
-func rgbOf(img image.Image) *image.RGBA {
-	if r, ok := img.(*image.RGBA); ok && r.Rect.Min == (image.Point{}) && r.Opaque() {
-		return r
-	}
-	return imageio.ToRGB(img)
 }
 
 // roundLatent rounds half up, floor(v+½), exactly (in float64), clamps to

@@ -258,7 +258,7 @@ func windowPixels(buf []float32, rgb *image.RGBA, w, h, x0, y0, ww, wh int) {
 // synthesize runs the decoder graphs tile by tile and writes the cropped
 // results into the images of res: plain and enhanced reconstructions (when
 // withImage) and the label map (when the model has a semantic branch).
-func (m *Model) synthesize(res *Decoded, l *latents, yImg, ySem []int32, inverse []float32, withImage, enhance bool, tileCells int) error {
+func (m *Model) synthesize(res *Decoded, l *latents, yImg, ySem []int32, inverse []float32, withImage, enhance, skipPlain bool, tileCells int) error {
 	cfg := m.cfg
 	w, h := res.Config.Width, res.Config.Height
 	margin := decodeMargin(cfg)
@@ -271,9 +271,12 @@ func (m *Model) synthesize(res *Decoded, l *latents, yImg, ySem []int32, inverse
 		if enhance {
 			kind = graphImage
 		}
-		res.Plain = image.NewRGBA(image.Rect(0, 0, w, h))
+		enhanced := enhance && cfg.Semantic && cfg.Enhancement
+		if !enhanced || !skipPlain {
+			res.Plain = image.NewRGBA(image.Rect(0, 0, w, h))
+		}
 		res.Image = res.Plain
-		if enhance && cfg.Semantic && cfg.Enhancement {
+		if enhanced {
 			res.Image = image.NewRGBA(image.Rect(0, 0, w, h))
 		}
 	}
@@ -318,8 +321,10 @@ func (m *Model) synthesize(res *Decoded, l *latents, yImg, ySem []int32, inverse
 		}
 		ox, oy, ww := px0-sx.w0*16, py0-sy.w0*16, winW*16
 		if withImage {
-			if err := pasteRGB(res.Plain, out[0], ww, ox, oy, px0, py0, px1, py1); err != nil {
-				return err
+			if res.Plain != nil {
+				if err := pasteRGB(res.Plain, out[0], ww, ox, oy, px0, py0, px1, py1); err != nil {
+					return err
+				}
 			}
 			if res.Image != res.Plain {
 				if err := pasteRGB(res.Image, out[1], ww, ox, oy, px0, py0, px1, py1); err != nil {

@@ -8,6 +8,17 @@ import (
 	"math"
 )
 
+// AsRGB returns img itself when it already is what ToRGB would make (an
+// opaque RGBA image at the origin), else ToRGB(img): for read-only use of
+// large images, where the copy would cost 4 bytes per pixel (1 GiB at
+// 16384²).
+func AsRGB(img image.Image) *image.RGBA {
+	if r, ok := img.(*image.RGBA); ok && r.Rect.Min == (image.Point{}) && r.Opaque() {
+		return r
+	}
+	return ToRGB(img)
+}
+
 // ToRGB converts img to a new opaque 8-bit RGB image whose bounds start at
 // (0, 0), following the colour rules in the package documentation (gray to
 // RGB, alpha composited on white, 16-bit rounded to nearest).

@@ -43,7 +43,7 @@ func DecodeImage(r io.Reader) (*image.RGBA, error) {
 	if err != nil {
 		return nil, fmt.Errorf("semcodec: decode image: %w", err)
 	}
-	return ToRGB(img), nil
+	return AsRGB(img), nil
 }
 
 // ReadImage reads a PNG or JPEG file into opaque 8-bit RGB, following the
@@ -54,7 +54,7 @@ func ReadImage(path string) (*image.RGBA, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ToRGB(img), nil
+	return AsRGB(img), nil // the decoded image is ours: no copy needed
 }
 
 // readRaw decodes the file at path without colour conversion.

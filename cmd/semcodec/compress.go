@@ -39,6 +39,7 @@ or an input that is already a .smc file).`,
 		Example: "  semcodec compress photo.png -o photo.smc -q 2\n  semcodec compress photo.png -o photo.smc --model my-model.smw\n  semcodec compress - -o - < photo.png > photo.smc",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			limitHeap()
 			in := args[0]
 			if out == "" {
 				return errors.New("missing -o OUT.smc")

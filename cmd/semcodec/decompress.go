@@ -45,6 +45,7 @@ with a model that is not available).`,
 		Example: "  semcodec decompress photo.smc -o photo.png --seg-color photo-seg.png\n  semcodec decompress photo.smc --seg-only --seg labels.png\n  semcodec decompress - -o - < photo.smc > photo.png",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			limitHeap()
 			in := args[0]
 			switch {
 			case segOnly && out != "":
@@ -72,7 +73,7 @@ with a model that is not available).`,
 			if err := checkTile(tile); err != nil {
 				return err
 			}
-			d := &codec.Decoder{NoEnhance: noEnhance, Tile: tile}
+			d := &codec.Decoder{NoEnhance: noEnhance, Tile: tile, SkipPlain: true} // only Image is written
 			if modelPath != "" {
 				m, err := loadModel(modelPath)
 				if err != nil {

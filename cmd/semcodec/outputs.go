@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -206,6 +207,21 @@ func readImageInput(cmd *cobra.Command, path string) (*image.RGBA, error) {
 		return nil, badInput(fmt.Errorf("read standard input: %s", strings.TrimPrefix(err.Error(), "semcodec: ")))
 	}
 	return img, nil
+}
+
+// codecHeapLimit is the soft heap limit of the coding commands. Their
+// whole-image buffers are freed in bulk, and by default Go lets the heap
+// grow to twice the live data before collecting: at 16384x4096 that alone
+// is about a GiB. Near the limit the collector runs more often; above it
+// (a live set larger than the limit, e.g. 16384²) it runs at a capped share
+// of the CPU, so work still finishes.
+const codecHeapLimit = 896 << 20
+
+// limitHeap applies codecHeapLimit unless $GOMEMLIMIT sets one.
+func limitHeap() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(codecHeapLimit)
+	}
 }
 
 // checkQuality refuses a -q given explicitly that selects no model: below 1,

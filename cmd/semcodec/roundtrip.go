@@ -46,6 +46,7 @@ Exit codes: 0 success, 1 usage error, 2 bad input.`,
 		Example: "  semcodec roundtrip testdata/kodim23_crop.png\n  semcodec roundtrip photo.png -q 4 --out-dir /tmp/rt",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			limitHeap()
 			in := args[0]
 			if in == stdio {
 				return errors.New("roundtrip reads a file (its name names the outputs); standard input (-) is not supported")
