@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 
@@ -260,7 +261,10 @@ func (m *Model) Palette() color.Palette { return m.palette }
 // File returns the underlying model file.
 func (m *Model) File() *weights.File { return m.file }
 
-// Embedded default models: every models/*.smw file, one per quality level.
+// Embedded models: models/*.smw is the default family (one variable-rate
+// file, or one file per quality level); models/legacy/*.smw are earlier
+// defaults, kept so that the files they made still decode. Decoders find
+// them by model ID; encoders never use them.
 //
 //go:embed models
 var embedded embed.FS
@@ -269,6 +273,10 @@ var (
 	defaultFamily = sync.OnceValues(func() (*weights.Family, error) {
 		return weights.LoadFamily(embedded, "models/*"+weights.Extension)
 	})
+	legacyFamily = sync.OnceValues(func() (*weights.Family, error) {
+		return weights.LoadFamily(embedded, "models/legacy/*"+weights.Extension)
+	})
+	legacyModels sync.Map // quality -> *defaultEntry
 	defaultModels sync.Map // quality -> *defaultEntry
 )
 
@@ -356,7 +364,23 @@ func DefaultModel(quality int) (*Model, error) {
 
 // defaultLevel loads the embedded family's file of one quality, once.
 func defaultLevel(fam *weights.Family, quality int) (*Model, error) {
-	v, _ := defaultModels.LoadOrStore(quality, &defaultEntry{})
+	return loadMember(&defaultModels, fam, quality)
+}
+
+// legacyModel returns the earlier embedded model of a quality whose ID is
+// id, if there is one.
+func legacyModel(quality int, id weights.ID) (*Model, bool) {
+	fam, err := legacyFamily()
+	if err != nil || !slices.Contains(fam.Qualities(), quality) {
+		return nil, false
+	}
+	m, err := loadMember(&legacyModels, fam, quality)
+	return m, err == nil && m.id == id
+}
+
+// loadMember loads a family's file of one quality once, caching it in cache.
+func loadMember(cache *sync.Map, fam *weights.Family, quality int) (*Model, error) {
+	v, _ := cache.LoadOrStore(quality, &defaultEntry{})
 	e := v.(*defaultEntry)
 	e.once.Do(func() {
 		f, err := fam.Quality(quality)
