@@ -19,8 +19,11 @@ import (
 
 // ExportOptions configures Export. nil means the defaults.
 type ExportOptions struct {
-	// Half stores convolution kernels (variables named "weights") as
-	// float16, about halving the file; every other tensor stays float32.
+	// Half stores the convolution kernels (rank-4 variables named
+	// "weights", outside the entropy bottleneck) as float16, about halving
+	// the file. Biases, GDN, BatchNorm, gain and bottleneck parameters stay
+	// float32: small reparameterised values (GDN's β near 2^-18) and the
+	// quantiles would lose precision the rate depends on.
 	Half bool
 }
 
@@ -41,17 +44,20 @@ var modelScopes = []string{
 // Export turns a trained context into a model file: the network's variables
 // under their scope names, the configuration and metadata, and the frozen
 // entropy tables of the hyper-latent (CompressAI's "update" step), computed
-// here once so that every decoder codes with identical integers.
+// here once so that every decoder codes with identical integers. It is the
+// one exporter: trainer.Export brings a checkpoint here.
 //
 // meta.Quality must be at least 1. meta.Model defaults to "semcodec-" plus
 // the configuration's name, meta.Lambda to cfg.Lambda, and the class names
-// and palette to CamVid's or Cityscapes' for 11 or 19 classes. The result is
-// checked by loading it as a Model.
+// and palette to CamVid's or Cityscapes' for 11 or 19 classes. A codable
+// configuration's result is checked by loading it as a Model; a training-only
+// ablation (see model.Config.Codable) gets no tables, since no bitstream can
+// carry its latent.
 func Export(ctx *context.Context, cfg model.Config, meta weights.Metadata, opts *ExportOptions) (*weights.File, error) {
 	if opts == nil {
 		opts = &ExportOptions{}
 	}
-	if err := cfg.Codable(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if meta.Quality < 1 || meta.Quality > math.MaxUint8 {
@@ -92,10 +98,14 @@ func Export(ctx *context.Context, cfg model.Config, meta weights.Metadata, opts 
 		if !slices.Contains(modelScopes, top) {
 			return
 		}
-		varErr = addVariable(f, scope+"/"+v.Name(), v, opts.Half && v.Name() == "weights")
+		half := opts.Half && v.Name() == "weights" && v.Shape().Rank() == 4 && top != model.ScopeEntropyBottleneck
+		varErr = addVariable(f, scope+"/"+v.Name(), v, half)
 	})
 	if varErr != nil {
 		return nil, varErr
+	}
+	if cfg.Codable() != nil {
+		return f, nil
 	}
 	if err := Freeze(f); err != nil {
 		return nil, err

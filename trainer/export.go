@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image/color"
 	"math"
 	"slices"
 	"strconv"
@@ -17,7 +16,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 
-	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/backend"
+	"github.com/semcodec/semcodec/codec"
 	"github.com/semcodec/semcodec/model"
 	"github.com/semcodec/semcodec/nn"
 	"github.com/semcodec/semcodec/weights"
@@ -37,10 +37,12 @@ type ExportOptions struct {
 	Model   string // model (family) name
 	// FoldBatchNorm folds every BatchNorm into the convolution before it
 	// (nn.FoldBatchNorm): the file then holds plain conv weights and biases,
-	// the form a BLAS inference path wants. LoadModel turns the BatchNorms
+	// the form a BLAS inference path wants. ModelContext turns the BatchNorms
 	// back into exact identities, so outputs match the checkpoint's to
 	// float rounding rather than bit for bit.
 	FoldBatchNorm bool
+	// Backend loads the written file back as a check (nil: backend.New).
+	Backend backends.Backend
 }
 
 // Metadata values of the "batchnorm" key.
@@ -146,45 +148,13 @@ func modelVariable(key string) bool {
 	return true
 }
 
-// halfPrecisionOK says which tensors may be stored as float16: the
-// convolution kernels, which hold nearly all the bytes. Biases, GDN and
-// BatchNorm parameters and the entropy bottleneck stay float32, since small
-// reparameterised values (GDN's β near 2^-18) and the quantiles would lose
-// precision that the rate depends on.
-func halfPrecisionOK(name string, shape []int) bool {
-	return len(shape) == 4 && strings.HasSuffix(name, "/"+nn.WeightsName) && !strings.HasPrefix(name, model.ScopeEntropyBottleneck+"/")
-}
-
-// classInfo returns class names and palette for a class set.
-func classInfo(set string, k int) ([]string, []color.RGBA) {
-	var names []string
-	var pal color.Palette
-	switch {
-	case set == "camvid" || (set == "" && k == len(imageio.CamVidClasses)):
-		names, pal = imageio.CamVidClasses, imageio.CamVidPalette
-	case set == "cityscapes" || (set == "" && k == len(imageio.CityscapesClasses)):
-		names, pal = imageio.CityscapesClasses, imageio.CityscapesPalette
-	}
-	if len(names) != k || len(pal) < k {
-		names, pal = make([]string, k), nil
-		for i := range names {
-			names[i] = "class" + strconv.Itoa(i)
-		}
-	}
-	out := make([]color.RGBA, 0, k)
-	for i := 0; i < k && i < len(pal); i++ {
-		r, g, b, _ := pal[i].RGBA()
-		out = append(out, color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 255})
-	}
-	if len(out) == 0 {
-		out = nil
-	}
-	return slices.Clone(names), out
-}
-
-// Export builds the model file of a checkpoint: the network's variables (no
-// optimizer state) named as in the GoMLX context without the leading "/",
-// with the configuration, λ, class names and palette as metadata.
+// Export writes a checkpoint's network as a model file: the one road from
+// training to a shipped model. It gathers the network's variables (no
+// optimizer state; BatchNorm folded with FoldBatchNorm) and the run's
+// settings as metadata, hands them to codec.Export (which adds the class
+// names and palette and, for a codable configuration, freezes the entropy
+// tables), then serializes the file, parses it back and loads it as a
+// network on opts.Backend: the file returned is the one those bytes hold.
 func Export(ck *Checkpoint, opts ExportOptions) (*weights.File, error) {
 	if opts.DType == "" {
 		opts.DType = ExportF16
@@ -198,15 +168,15 @@ func Export(ck *Checkpoint, opts ExportOptions) (*weights.File, error) {
 	if opts.Quality < 1 {
 		return nil, fmt.Errorf("semcodec: quality %d must be at least 1", opts.Quality)
 	}
+	be := opts.Backend
+	if be == nil {
+		var err error
+		if be, err = backend.New(); err != nil {
+			return nil, err
+		}
+	}
 	cfg := ck.Meta.Config
-	if opts.Model == "" {
-		opts.Model = "semcodec-" + cfg.Name
-	}
-	cfgJSON, err := json.Marshal(cfg)
-	if err != nil {
-		return nil, err
-	}
-	meta := weights.Metadata{Model: opts.Model, Config: cfgJSON, Lambda: cfg.Lambda, Quality: opts.Quality,
+	meta := weights.Metadata{Model: opts.Model, Lambda: cfg.Lambda, Quality: opts.Quality,
 		Extra: map[string]string{
 			"step":        strconv.FormatInt(ck.Meta.Step, 10),
 			"weights":     opts.DType,
@@ -215,14 +185,12 @@ func Export(ck *Checkpoint, opts ExportOptions) (*weights.File, error) {
 			"train_crop":  strconv.Itoa(ck.Meta.Run.Crop),
 			"train_seed":  strconv.FormatUint(ck.Meta.Run.Seed, 10),
 		}}
-	if cfg.Semantic {
-		meta.Classes, meta.Palette = classInfo(ck.Meta.Run.ClassSet, cfg.Classes)
-	}
 	if len(ck.Meta.Run.Data) > 0 {
 		meta.Extra["train_data"] = strings.Join(ck.Meta.Run.Data, ",")
 	}
 	vals := map[string][]float32{}
 	shapes := map[string][]int{}
+	var err error
 	for key, t := range ck.Tensors {
 		if !modelVariable(key) {
 			continue
@@ -244,28 +212,27 @@ func Export(ck *Checkpoint, opts ExportOptions) (*weights.File, error) {
 		}
 		meta.Extra["batchnorm"] = bnFolded
 	}
-	f := weights.New(meta)
-	names := make([]string, 0, len(vals))
-	for key := range vals {
-		names = append(names, key)
+	ctx := mlctx.New()
+	for key, v := range vals {
+		i := strings.LastIndexByte(key, '/')
+		ctx.InAbsPath(key[:i]).VariableWithValue(key[i+1:], tensors.FromFlatDataAndDimensions(v, shapes[key]...))
 	}
-	slices.Sort(names)
-	for _, key := range names {
-		name := strings.TrimPrefix(key, "/")
-		var wt *weights.Tensor
-		if opts.DType == ExportF16 && halfPrecisionOK(name, shapes[key]) {
-			wt, err = weights.NewF16(name, shapes[key], vals[key])
-		} else {
-			wt, err = weights.NewF32(name, shapes[key], vals[key])
-		}
-		if err != nil {
-			return nil, err
-		}
-		if err := f.Add(wt); err != nil {
-			return nil, err
-		}
+	f, err := codec.Export(ctx, cfg, meta, &codec.ExportOptions{Half: opts.DType == ExportF16})
+	if err != nil {
+		return nil, err
 	}
-	return f, nil
+	data, err := f.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	back, err := weights.Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := ModelContext(back, be); err != nil {
+		return nil, fmt.Errorf("semcodec: the exported file does not load: %w", err)
+	}
+	return back, nil
 }
 
 // ConfigOf returns the network configuration stored in a model file.
@@ -283,17 +250,20 @@ func ConfigOf(f *weights.File) (model.Config, error) {
 	return cfg, nil
 }
 
-// LoadModel reads a model file into a new GoMLX context on which
+// ModelContext reads a model file into a new GoMLX context on which
 // model.Forward (and the codec's graph functions) run. Every variable the
 // network needs must be in the file with its shape, and every tensor of the
 // file must be used; float16 tensors are widened to float32.
-func LoadModel(f *weights.File, be backends.Backend) (*mlctx.Context, model.Config, error) {
+func ModelContext(f *weights.File, be backends.Backend) (*mlctx.Context, model.Config, error) {
 	cfg, err := ConfigOf(f)
 	if err != nil {
 		return nil, cfg, err
 	}
 	vals := make(map[string]*tensors.Tensor, f.Len())
 	for _, name := range f.Names() {
+		if strings.HasPrefix(name, weights.FrozenPrefix) {
+			continue // the codec's tables, not variables
+		}
 		t, _ := f.Tensor(name)
 		data, err := t.Float32()
 		if err != nil {

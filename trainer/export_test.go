@@ -2,6 +2,7 @@ package trainer
 
 import (
 	"bytes"
+	"encoding/json"
 	"math"
 	"strings"
 	"testing"
@@ -62,14 +63,14 @@ func exportAndLoad(t *testing.T, ck *Checkpoint, dtype string) (*weights.File, *
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cfg, err := LoadModel(g, testBackend(t))
+	ctx, cfg, err := ModelContext(g, testBackend(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return g, ctx, cfg
 }
 
-// Export -> file bytes -> LoadModel gives bit-identical outputs (float32).
+// Export -> file bytes -> ModelContext gives bit-identical outputs (float32).
 func TestExportLoadIdentical(t *testing.T) {
 	dir, src := trainedRun(t)
 	ck, err := LoadCheckpoint(dir)
@@ -145,7 +146,7 @@ func TestExportF16(t *testing.T) {
 	}
 }
 
-func TestLoadModelMismatch(t *testing.T) {
+func TestModelContextMismatch(t *testing.T) {
 	dir, _ := trainedRun(t)
 	ck, err := LoadCheckpoint(dir)
 	if err != nil {
@@ -158,19 +159,21 @@ func TestLoadModelMismatch(t *testing.T) {
 	// A file whose config says "more channels" than its tensors hold.
 	cfg := ck.Meta.Config
 	cfg.N *= 2
-	ck2 := *ck
-	ck2.Meta.Config = cfg
-	g, err := Export(&ck2, ExportOptions{DType: ExportF32})
-	if err != nil {
+	if f.Meta.Config, err = json.Marshal(cfg); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := LoadModel(g, testBackend(t)); err == nil || !strings.Contains(err.Error(), "do not match") {
+	if _, _, err := ModelContext(f, testBackend(t)); err == nil || !strings.Contains(err.Error(), "do not match") {
 		t.Errorf("mismatched file: %v", err)
+	}
+	// Export checks its own output the same way.
+	ck2 := *ck
+	ck2.Meta.Config = cfg
+	if _, err := Export(&ck2, ExportOptions{DType: ExportF32}); err == nil || !strings.Contains(err.Error(), "do not match") {
+		t.Errorf("export of a mismatched checkpoint: %v", err)
 	}
 	if _, err := Export(ck, ExportOptions{DType: "bf16"}); err == nil {
 		t.Error("bf16 export accepted")
 	}
-	_ = f
 }
 
 // Folded BatchNorms leave plain convolutions in the file and load back as
@@ -202,7 +205,7 @@ func TestExportFoldBatchNorm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	loaded, cfg, err := LoadModel(g, testBackend(t))
+	loaded, cfg, err := ModelContext(g, testBackend(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@
 // backend a resumed run repeats an uninterrupted one bit for bit.
 //
 // Export writes a checkpoint's network weights (no optimizer state) as one
-// .smw file (package weights), and LoadModel reads such a file back into a
+// .smw file (package weights), and ModelContext reads such a file back into a
 // GoMLX context that model.Forward runs on.
 package trainer
 

@@ -5,7 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/semcodec/semcodec/codec"
 	"github.com/semcodec/semcodec/trainer"
 	"github.com/semcodec/semcodec/weights"
 )
@@ -40,43 +39,32 @@ Exit codes: 0 success, 1 usage error, 2 unreadable or damaged checkpoint.`,
 			if err != nil {
 				return badInput(trimPrefix(err))
 			}
-			f, err := trainer.Export(ck, trainer.ExportOptions{DType: dtype, Quality: quality, Model: name, FoldBatchNorm: fold})
+			be, err := newBackend(backendSpec)
+			if err != nil {
+				return err
+			}
+			back, err := trainer.Export(ck, trainer.ExportOptions{DType: dtype, Quality: quality, Model: name,
+				FoldBatchNorm: fold, Backend: be})
 			if err != nil {
 				if isInputError(err) {
 					return badInput(trimPrefix(err))
 				}
 				return trimPrefix(err)
 			}
-			data, err := f.Bytes()
-			if err != nil {
-				return trimPrefix(err)
-			}
-			// Check the bytes about to be written: they parse and fit the network.
-			back, err := weights.Parse(data)
-			if err != nil {
-				return trimPrefix(err)
-			}
-			be, err := newBackend(backendSpec)
-			if err != nil {
-				return err
-			}
-			if _, _, err := trainer.LoadModel(back, be); err != nil {
-				return fmt.Errorf("exported file does not load: %w", trimPrefix(err))
-			}
-			// Freeze the entropy tables (CompressAI's "update" step) so the file
-			// is ready for the codec; training-only ablations cannot be coded.
 			frozen := "entropy tables frozen"
 			if cfgErr := ck.Meta.Config.Codable(); cfgErr != nil {
 				frozen = "not codable: " + cfgErr.Error()
-			} else if err := codec.Freeze(back); err != nil {
-				return fmt.Errorf("freezing the entropy tables: %w", trimPrefix(err))
+			}
+			data, err := back.Bytes()
+			if err != nil {
+				return trimPrefix(err)
 			}
 			if err := weights.WriteFile(out, back); err != nil {
 				return trimPrefix(err)
 			}
 			id, _ := back.ID()
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s step %d, %d tensors, %.2f MiB (%s), λ=%g, quality %d, model ID %s, %s\n",
-				out, f.Meta.Model, ck.Meta.Step, back.Len(), mib(int64(len(data))), dtype, f.Meta.Lambda, f.Meta.Quality, id, frozen)
+				out, back.Meta.Model, ck.Meta.Step, back.Len(), mib(int64(len(data))), dtype, back.Meta.Lambda, back.Meta.Quality, id, frozen)
 			return nil
 		},
 	}
