@@ -43,10 +43,11 @@ const (
 const (
 	// MaxDimension bounds the image width and height.
 	MaxDimension = 16384
-	// LatentStride is the downsampling factor between the image and the
-	// latent grid; the hyper-latent grid is HyperStride times coarser still.
+	// LatentStride and HyperStride are the downsampling factors from the
+	// image to the latent grid and to the hyper-latent grid (package model
+	// takes its grid from here).
 	LatentStride = 16
-	HyperStride  = 4
+	HyperStride  = 64
 	// MaxLatentDimension bounds the latent grid's sides: the grid of a
 	// MaxDimension image.
 	MaxLatentDimension = MaxDimension / LatentStride
@@ -103,11 +104,14 @@ type Header struct {
 	LatentWidth, LatentHeight int
 }
 
+// hyperCells is the number of latent cells per hyper-latent cell per side.
+const hyperCells = HyperStride / LatentStride
+
 // HyperWidth returns the hyper-latent grid's width, ceil(LatentWidth/4).
-func (h Header) HyperWidth() int { return (h.LatentWidth + HyperStride - 1) / HyperStride }
+func (h Header) HyperWidth() int { return (h.LatentWidth + hyperCells - 1) / hyperCells }
 
 // HyperHeight returns the hyper-latent grid's height, ceil(LatentHeight/4).
-func (h Header) HyperHeight() int { return (h.LatentHeight + HyperStride - 1) / HyperStride }
+func (h Header) HyperHeight() int { return (h.LatentHeight + hyperCells - 1) / hyperCells }
 
 // File is a whole compressed file: the header and the three segments'
 // payloads (entropy-coded streams whose layout the codec defines).

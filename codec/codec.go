@@ -31,6 +31,7 @@ import (
 	"image/color"
 
 	"github.com/semcodec/semcodec/bitstream"
+	"github.com/semcodec/semcodec/model"
 	"github.com/semcodec/semcodec/weights"
 )
 
@@ -48,7 +49,7 @@ const (
 	DefaultMaxPixels = 1 << 28
 	// PadMultiple is the multiple the encoder pads images to (by repeating
 	// the last row and column) before the analysis transform.
-	PadMultiple = 64
+	PadMultiple = model.PadMultiple
 )
 
 // Errors. Bad input data gives a FormatError (from this package, bitstream,

@@ -142,7 +142,8 @@ func (d *Decoder) start(r io.Reader) (*decodeState, error) {
 	}
 	l := &st.l
 	l.padW, l.padH = padded(h.Width), padded(h.Height)
-	l.wy, l.hy, l.wz, l.hz = l.padW/16, l.padH/16, l.padW/64, l.padH/64
+	l.wy, l.hy = l.padW/latentStride, l.padH/latentStride
+	l.wz, l.hz = l.padW/hyperStride, l.padH/hyperStride
 	if h.LatentWidth != l.wy || h.LatentHeight != l.hy {
 		return nil, FormatError(fmt.Sprintf("latent grid %dx%d; a %dx%d image has %dx%d",
 			h.LatentWidth, h.LatentHeight, h.Width, h.Height, l.wy, l.hy))

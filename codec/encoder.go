@@ -87,8 +87,8 @@ func (m *Model) analyseTile(img image.Image, tile int, gain []float32) (*latents
 		return nil, fmt.Errorf("%w: %dx%d, limit %d pixels", ErrTooLarge, w, h, DefaultMaxPixels)
 	}
 	l := &latents{padW: padded(w), padH: padded(h)}
-	l.wy, l.hy = l.padW/16, l.padH/16
-	l.wz, l.hz = l.padW/64, l.padH/64
+	l.wy, l.hy = l.padW/latentStride, l.padH/latentStride
+	l.wz, l.hz = l.padW/hyperStride, l.padH/hyperStride
 	y, z, err := m.analyseTiled(imageio.AsRGB(img), l, tileCells, gain)
 	if err != nil {
 		return nil, err
@@ -195,9 +195,9 @@ func (m *Model) header(w, h, wy, hy int, r rate) bitstream.Header {
 // format version, into dst.
 func tableIndexes(version uint8, dst, scales []int32) []int32 {
 	if version == 1 {
-		return fixedpoint.IndexesCeil(dst, scales)
+		return entropy.GaussianIndexesCeil(dst, scales)
 	}
-	return fixedpoint.Indexes(dst, scales)
+	return entropy.GaussianIndexes(dst, scales)
 }
 
 // splitChannels splits HWC data with c channels into channels [0, k) and

@@ -276,7 +276,7 @@ var (
 	legacyFamily = sync.OnceValues(func() (*weights.Family, error) {
 		return weights.LoadFamily(embedded, "models/legacy/*"+weights.Extension)
 	})
-	legacyModels sync.Map // quality -> *defaultEntry
+	legacyModels  sync.Map // quality -> *defaultEntry
 	defaultModels sync.Map // quality -> *defaultEntry
 )
 

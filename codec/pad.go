@@ -1,7 +1,16 @@
 package codec
 
+import "github.com/semcodec/semcodec/model"
+
+// The grid: latent and hyper-latent cells in pixels (package model's).
+const (
+	latentStride = model.LatentStride
+	hyperStride  = model.HyperStride
+	hyperCells   = hyperStride / latentStride // latent cells per hyper cell, per side
+)
+
 // padded returns v rounded up to a multiple of PadMultiple.
-func padded(v int) int { return (v + PadMultiple - 1) / PadMultiple * PadMultiple }
+func padded(v int) int { return model.Padded(v) }
 
 // padHWC pads an h×w image with c channels (HWC) to hp×wp by repeating its
 // last row and column, as model.PadImage does in training: replicated edges

@@ -23,13 +23,13 @@ const DefaultTile = 512
 func resolveTile(tile int) (int, error) {
 	switch {
 	case tile == 0:
-		return DefaultTile / 16, nil
+		return DefaultTile / latentStride, nil
 	case tile < 0:
 		return MaxDimension, nil
 	case tile%PadMultiple != 0:
 		return 0, fmt.Errorf("semcodec: tile size %d: want a multiple of %d, 0 (default) or negative (untiled)", tile, PadMultiple)
 	}
-	return tile / 16, nil
+	return tile / latentStride, nil
 }
 
 // coreCells is the tile core, in latent cells, for an h×w latent grid: the
@@ -96,7 +96,7 @@ func decodeMargin(cfg model.Config) int {
 			px += 2 * (max(2, 1+2*cfg.EnhanceBlocks) + 2)
 		}
 	}
-	return (px+15)/16 + 1
+	return (px+latentStride-1)/latentStride + 1
 }
 
 // hyperMargin is the hyper-analysis radius in hyper cells (64 px): 3x3, then
@@ -136,7 +136,7 @@ func (m *Model) analyseTiled(rgb *image.RGBA, l *latents, tileCells int, gain []
 	// Windows are whole hyper cells (4 latent cells).
 	nh := m.cfg.NHyper
 	z = make([]float32, l.hz*l.wz*nh)
-	if err := m.gridTiles(z, y, l.hy, l.wy, mc, nh, graphHyperAnalysis, max(16, core), 4*hyperMargin, 4); err != nil {
+	if err := m.gridTiles(z, y, l.hy, l.wy, mc, nh, graphHyperAnalysis, max(16, core), hyperCells*hyperMargin, hyperCells); err != nil {
 		return nil, nil, err
 	}
 	return y, z, nil
@@ -149,10 +149,11 @@ func (m *Model) imageTiles(dst []float32, rgb *image.RGBA, l *latents, kind grap
 	winH, ys := spans(l.hy, core, margin)
 	w, h := rgb.Bounds().Dx(), rgb.Bounds().Dy()
 	return forTiles(xs, ys, func(sx, sy span) error {
-		buf := make([]float32, winH*16*winW*16*3)
-		windowPixels(buf, rgb, w, h, sx.w0*16, sy.w0*16, winW*16, winH*16)
-		in := tensors.FromFlatDataAndDimensions(buf, 1, winH*16, winW*16, 3)
-		out, err := m.run(kind, winH*16, winW*16, in)
+		const s = latentStride
+		buf := make([]float32, winH*s*winW*s*3)
+		windowPixels(buf, rgb, w, h, sx.w0*s, sy.w0*s, winW*s, winH*s)
+		in := tensors.FromFlatDataAndDimensions(buf, 1, winH*s, winW*s, 3)
+		out, err := m.run(kind, winH*s, winW*s, in)
 		in.FinalizeAll()
 		if err != nil {
 			return err
@@ -301,7 +302,8 @@ func (m *Model) synthesize(res *Decoded, l *latents, yImg, ySem []int32, inverse
 		for i, a := range args {
 			anyArgs[i] = a
 		}
-		out, err := m.run(kind, winH*16, winW*16, anyArgs...)
+		const s = latentStride
+		out, err := m.run(kind, winH*s, winW*s, anyArgs...)
 		for _, a := range args {
 			a.FinalizeAll()
 		}
@@ -314,12 +316,12 @@ func (m *Model) synthesize(res *Decoded, l *latents, yImg, ySem []int32, inverse
 			}
 		}()
 		// Pixel rectangle of the core, clipped to the image.
-		px0, py0 := sx.c0*16, sy.c0*16
-		px1, py1 := min(sx.c1*16, w), min(sy.c1*16, h)
+		px0, py0 := sx.c0*s, sy.c0*s
+		px1, py1 := min(sx.c1*s, w), min(sy.c1*s, h)
 		if px0 >= px1 || py0 >= py1 {
 			return nil
 		}
-		ox, oy, ww := px0-sx.w0*16, py0-sy.w0*16, winW*16
+		ox, oy, ww := px0-sx.w0*s, py0-sy.w0*s, winW*s
 		if withImage {
 			if res.Plain != nil {
 				if err := pasteRGB(res.Plain, out[0], ww, ox, oy, px0, py0, px1, py1); err != nil {

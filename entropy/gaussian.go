@@ -140,6 +140,29 @@ func GaussianIndexCeilQ16(scaleQ16 int64) int {
 	return searchBounds(func(i int) bool { return scaleQ16 <= int64(gaussianScalesQ16[i]) })
 }
 
+// GaussianIndexes maps Q16 scales to table indexes (GaussianIndexQ16) into
+// dst, reused when large enough: how a latent's elements pick their tables.
+func GaussianIndexes(dst []int32, scalesQ16 []int32) []int32 {
+	return gaussianIndexes(dst, scalesQ16, GaussianIndexQ16)
+}
+
+// GaussianIndexesCeil is GaussianIndexes with format version 1's rule
+// (GaussianIndexCeilQ16).
+func GaussianIndexesCeil(dst []int32, scalesQ16 []int32) []int32 {
+	return gaussianIndexes(dst, scalesQ16, GaussianIndexCeilQ16)
+}
+
+func gaussianIndexes(dst, scales []int32, index func(int64) int) []int32 {
+	if cap(dst) < len(scales) {
+		dst = make([]int32, len(scales))
+	}
+	dst = dst[:len(scales)]
+	for i, s := range scales {
+		dst[i] = int32(index(int64(s)))
+	}
+	return dst
+}
+
 //go:embed gaussian_tables.bin
 var gaussianTablesBin []byte
 

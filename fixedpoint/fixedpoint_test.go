@@ -406,7 +406,7 @@ func TestLoadAndIndexes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx := Indexes(nil, scales)
+	idx := entropy.GaussianIndexes(nil, scales)
 	for i, s := range scales {
 		if s < ScaleMin {
 			t.Fatalf("scale %d below the bound", s)

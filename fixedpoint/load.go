@@ -3,7 +3,6 @@ package fixedpoint
 import (
 	"fmt"
 
-	"github.com/semcodec/semcodec/entropy"
 	"github.com/semcodec/semcodec/weights"
 )
 
@@ -31,29 +30,4 @@ func Load(f *weights.File, scope string) (*HyperSynthesis, error) {
 		convs[i] = c
 	}
 	return NewHyperSynthesis(convs[0], convs[1], convs[2])
-}
-
-// Indexes maps Q16 scales to indexes of the entropy package's Gaussian scale
-// table (the entry nearest each scale in the log domain,
-// entropy.GaussianIndexQ16), in integer arithmetic. dst is reused when large
-// enough.
-func Indexes(dst []int32, scales []int32) []int32 {
-	return indexes(dst, scales, entropy.GaussianIndexQ16)
-}
-
-// IndexesCeil is Indexes with version 1's rule: the smallest table scale at
-// or above each scale (entropy.GaussianIndexCeilQ16).
-func IndexesCeil(dst []int32, scales []int32) []int32 {
-	return indexes(dst, scales, entropy.GaussianIndexCeilQ16)
-}
-
-func indexes(dst, scales []int32, index func(int64) int) []int32 {
-	if cap(dst) < len(scales) {
-		dst = make([]int32, len(scales))
-	}
-	dst = dst[:len(scales)]
-	for i, s := range scales {
-		dst[i] = int32(index(int64(s)))
-	}
-	return dst
 }

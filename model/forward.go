@@ -174,10 +174,8 @@ func CrossEntropy(logits, labels *graph.Node) *graph.Node {
 	return graph.Div(sum, graph.Max(count, graph.OnesLike(count)))
 }
 
-// PaddedSize is the size Forward and the codec pad an h x w image to.
-func PaddedSize(h, w int) (int, int) {
-	return ceilTo(h, PadMultiple), ceilTo(w, PadMultiple)
-}
+// Padded is the size Forward and the codec pad an image side of v pixels to.
+func Padded(v int) int { return ceilTo(v, PadMultiple) }
 
 func ceilTo(v, m int) int { return (v + m - 1) / m * m }
 

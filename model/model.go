@@ -18,6 +18,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/semcodec/semcodec/bitstream"
 )
 
 // Errors.
@@ -31,12 +33,13 @@ var (
 	ErrNotCodable = errors.New("semcodec: model configuration is not codable")
 )
 
-// Grid factors fixed by the architecture.
+// Grid factors fixed by the architecture, and by the file format that stores
+// the grids.
 const (
 	// LatentStride is the downsampling of y (four stride-2 convolutions).
-	LatentStride = 16
+	LatentStride = bitstream.LatentStride
 	// HyperStride is the downsampling of z (two more stride-2 convolutions).
-	HyperStride = 64
+	HyperStride = bitstream.HyperStride
 	// PadMultiple is what Forward and the codec pad the input to, so that z's grid,
 	// upsampled 4x by the hyper-synthesis, matches y's grid exactly.
 	PadMultiple = HyperStride

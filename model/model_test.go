@@ -296,8 +296,8 @@ func TestPadCrop(t *testing.T) {
 	if !tensors.FromValue(in).Equal(out[1]) {
 		t.Errorf("CropImage = %v, want %v", out[1].Value(), in)
 	}
-	if h, w := PaddedSize(70, 64); h != 128 || w != 64 {
-		t.Errorf("PaddedSize(70, 64) = %d, %d", h, w)
+	if h, w := Padded(70), Padded(64); h != 128 || w != 64 {
+		t.Errorf("Padded(70), Padded(64) = %d, %d", h, w)
 	}
 }
 

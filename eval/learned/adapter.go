@@ -13,6 +13,7 @@ import (
 	"github.com/semcodec/semcodec/backend"
 	"github.com/semcodec/semcodec/codec"
 	"github.com/semcodec/semcodec/eval"
+	"github.com/semcodec/semcodec/model"
 )
 
 // Codec is the learned codec as an eval.Codec: Encode writes the exact .smc
@@ -102,7 +103,7 @@ type warmKey struct {
 // graphs live in the shared models).
 var warmed sync.Map // warmKey -> struct{}
 
-func padded(v int) int { return (v + codec.PadMultiple - 1) / codec.PadMultiple * codec.PadMultiple }
+func padded(v int) int { return model.Padded(v) }
 
 // warm runs f once, untimed, the first time key is seen.
 func warm(key warmKey, f func() error) error {
