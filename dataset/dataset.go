@@ -1,6 +1,7 @@
-// Package dataset feeds images and semantic label maps to training and
-// evaluation: it lists samples from CamVid, Cityscapes and plain image
-// folders, and streams random crops as GoMLX batches (train.Dataset).
+// Package dataset lists images and semantic label maps for training and
+// evaluation, from CamVid, Cityscapes and plain image folders, and loads a
+// sample's pixels and labels (Sample.Load). The trainer cuts its random
+// crops from these samples (trainer.Batcher).
 //
 // # Specs
 //
@@ -33,14 +34,7 @@
 // Labels are int32 class indices with Ignore (-1) for every pixel that must
 // not count in the loss or in IoU: CamVid void (11), Cityscapes 255 and all
 // classes outside the 19 trainIds, every pixel of an unlabelled image, and
-// the padding added around images smaller than the crop. With
-// Options.NumClasses set, larger labels are also turned into Ignore.
-//
-// # Streaming
-//
-// A Dataset decodes images when a batch needs them and keeps nothing between
-// batches unless Options.Cache asks for it. Batches are deterministic for a
-// given Seed and independent of the number of Workers.
+// the padding the trainer adds around images smaller than its crop.
 package dataset
 
 import (

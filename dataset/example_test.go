@@ -7,19 +7,21 @@ import (
 	"github.com/semcodec/semcodec/dataset"
 )
 
-// Mixing CamVid's training split with a folder of unlabelled photos: photo
-// crops carry only Ignore labels, so they train compression alone.
-func ExampleOpen() {
-	ds, err := dataset.Open([]string{"camvid:../shared/data/camvid:train", "images:../shared/data/photos"},
-		dataset.Options{Batch: 8, Crop: 256, Seed: 1, Flip: true, Loop: true, NumClasses: 11})
+// Mixing CamVid's training split with a folder of unlabelled photos, as
+// `semcodec train --data` does: photo samples have no label file, so they
+// train compression alone.
+func ExampleListAll() {
+	samples, err := dataset.ListAll([]string{"camvid:../shared/data/camvid:train", "images:../shared/data/photos"})
 	if err != nil {
 		log.Fatal(err)
 	}
-	_, inputs, labels, err := ds.Yield() // images [8,256,256,3] float32, labels [8,256,256] int32
-	if err != nil {
-		log.Fatal(err)
+	labelled := 0
+	for _, s := range samples {
+		if s.Label != "" {
+			labelled++
+		}
 	}
-	fmt.Println(inputs[0].Shape(), labels[0].Shape())
+	fmt.Println(len(samples) > labelled)
 }
 
 // Evaluation reads whole images and labels without cropping.
