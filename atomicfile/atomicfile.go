@@ -69,10 +69,10 @@ func WriteAll(outs ...Output) (err error) {
 		}
 		abs, err := filepath.Abs(o.Path)
 		if err != nil {
-			return fmt.Errorf("semcodec: write %s: %w", o.Path, err)
+			return fmt.Errorf("atomicfile: write %s: %w", o.Path, err)
 		}
 		if prev, ok := seen[abs]; ok {
-			return fmt.Errorf("semcodec: write %s: same file as %s", o.Path, prev)
+			return fmt.Errorf("atomicfile: write %s: same file as %s", o.Path, prev)
 		}
 		seen[abs] = o.Path
 	}
@@ -107,7 +107,7 @@ func WriteAll(outs ...Output) (err error) {
 			continue
 		}
 		if _, err := streams[i].WriteTo(o.Stream); err != nil {
-			return fmt.Errorf("semcodec: write %s: %w", o.Path, innerError(err))
+			return fmt.Errorf("atomicfile: write %s: %w", o.Path, innerError(err))
 		}
 	}
 	return commit(staged)
@@ -130,7 +130,7 @@ func stage(o Output) (*stagedFile, error) {
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return nil, fmt.Errorf("semcodec: create %s: %w", o.Path, innerError(err))
+		return nil, fmt.Errorf("atomicfile: create %s: %w", o.Path, innerError(err))
 	}
 	s := &stagedFile{path: o.Path, tmp: f.Name()}
 	if err := o.Write(namedWriter{f, o.Path}); err != nil {
@@ -139,14 +139,14 @@ func stage(o Output) (*stagedFile, error) {
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return s, fmt.Errorf("semcodec: write %s: %w", o.Path, innerError(err))
+		return s, fmt.Errorf("atomicfile: write %s: %w", o.Path, innerError(err))
 	}
 	if err := f.Close(); err != nil {
-		return s, fmt.Errorf("semcodec: write %s: %w", o.Path, innerError(err))
+		return s, fmt.Errorf("atomicfile: write %s: %w", o.Path, innerError(err))
 	}
 	// CreateTemp makes 0600 files; outputs should have ordinary permissions.
 	if err := os.Chmod(s.tmp, 0o644); err != nil {
-		return s, fmt.Errorf("semcodec: write %s: %w", o.Path, innerError(err))
+		return s, fmt.Errorf("atomicfile: write %s: %w", o.Path, innerError(err))
 	}
 	return s, nil
 }
@@ -167,7 +167,7 @@ func commit(staged []*stagedFile) error {
 			for _, done := range staged[:i] {
 				done.undo()
 			}
-			return fmt.Errorf("semcodec: write %s: %w", s.path, innerError(err))
+			return fmt.Errorf("atomicfile: write %s: %w", s.path, innerError(err))
 		}
 		s.tmp = ""
 	}
@@ -239,15 +239,15 @@ func Check(path string) error {
 	if fi, err := os.Stat(path); err == nil {
 		switch {
 		case fi.IsDir():
-			return fmt.Errorf("semcodec: cannot write %s: it is a folder", path)
+			return fmt.Errorf("atomicfile: cannot write %s: it is a folder", path)
 		case !fi.Mode().IsRegular():
-			return fmt.Errorf("semcodec: cannot write %s: not a regular file", path)
+			return fmt.Errorf("atomicfile: cannot write %s: not a regular file", path)
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("semcodec: cannot write %s: %w", path, innerError(err))
+		return fmt.Errorf("atomicfile: cannot write %s: %w", path, innerError(err))
 	}
 	if err := checkDir(filepath.Dir(path)); err != nil {
-		return fmt.Errorf("semcodec: cannot write %s: %w", path, err)
+		return fmt.Errorf("atomicfile: cannot write %s: %w", path, err)
 	}
 	return nil
 }
@@ -257,7 +257,7 @@ func Check(path string) error {
 // temporary file there). The error names dir.
 func CheckDir(dir string) error {
 	if err := checkDir(dir); err != nil {
-		return fmt.Errorf("semcodec: %w", err)
+		return fmt.Errorf("atomicfile: %w", err)
 	}
 	return nil
 }

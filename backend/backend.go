@@ -40,7 +40,7 @@ const Name = "semcpu"
 const DefaultConfig = "ops_sequential"
 
 // ErrConfig reports a $GOMLX_BACKEND value GoMLX cannot honour.
-var ErrConfig = errors.New("semcodec: backend configuration")
+var ErrConfig = errors.New("backend: backend configuration")
 
 func init() {
 	backends.Register(Name, NewSemCPU)

@@ -65,7 +65,7 @@ func TestNewRejectsBadEnv(t *testing.T) {
 	for _, env := range []string{"nosuchbackend", "semcpu:bogus_option", "go:parallelism=x"} {
 		t.Setenv(backends.ConfigEnvVar, env)
 		b, err := New()
-		if !errors.Is(err, ErrConfig) || !strings.HasPrefix(err.Error(), "semcodec:") {
+		if !errors.Is(err, ErrConfig) || !strings.HasPrefix(err.Error(), "backend:") {
 			t.Errorf("%s: got (%v, %v), want an ErrConfig", env, b, err)
 		}
 	}

@@ -27,14 +27,14 @@ func (b *builder) Pad(x, fill backends.Op, axesConfig ...backends.PadAxis) (back
 		return nil, err
 	}
 	if !fillShape.IsScalar() || fillShape.DType != shape.DType {
-		return nil, fmt.Errorf("semcodec: semcpu Pad: fill value must be a %s scalar, got %s", shape.DType, fillShape)
+		return nil, fmt.Errorf("backend: semcpu Pad: fill value must be a %s scalar, got %s", shape.DType, fillShape)
 	}
 	if len(axesConfig) > shape.Rank() {
-		return nil, fmt.Errorf("semcodec: semcpu Pad: %d axes configured for operand %s", len(axesConfig), shape)
+		return nil, fmt.Errorf("backend: semcpu Pad: %d axes configured for operand %s", len(axesConfig), shape)
 	}
 	for axis, cfg := range axesConfig {
 		if cfg.Interior < 0 {
-			return nil, fmt.Errorf("semcodec: semcpu Pad: negative interior padding %d on axis %d", cfg.Interior, axis)
+			return nil, fmt.Errorf("backend: semcpu Pad: negative interior padding %d on axis %d", cfg.Interior, axis)
 		}
 		if x, err = b.padInterior(x, fill, axis, cfg.Interior); err != nil {
 			return nil, err
@@ -97,7 +97,7 @@ func (b *builder) padEdge(x, fill backends.Op, axis, n int, atStart bool) (backe
 	d := shape.Dimensions[axis]
 	if n < 0 {
 		if -n > d {
-			return nil, fmt.Errorf("semcodec: semcpu Pad: cannot remove %d elements from axis %d of %s", -n, axis, shape)
+			return nil, fmt.Errorf("backend: semcpu Pad: cannot remove %d elements from axis %d of %s", -n, axis, shape)
 		}
 		if atStart {
 			return b.sliceAxis(x, axis, -n, d)
@@ -150,10 +150,10 @@ func (b *builder) Reverse(x backends.Op, axes ...int) (backends.Op, error) {
 	seen := make([]bool, rank)
 	for _, axis := range axes {
 		if axis < 0 || axis >= rank {
-			return nil, fmt.Errorf("semcodec: semcpu Reverse: axis %d out of range for %s", axis, shape)
+			return nil, fmt.Errorf("backend: semcpu Reverse: axis %d out of range for %s", axis, shape)
 		}
 		if seen[axis] {
-			return nil, fmt.Errorf("semcodec: semcpu Reverse: axis %d listed twice", axis)
+			return nil, fmt.Errorf("backend: semcpu Reverse: axis %d listed twice", axis)
 		}
 		seen[axis] = true
 		if x, err = b.reverseAxis(x, shape, axis); err != nil {

@@ -151,7 +151,7 @@ func headerSize(nameLen int) int { return fixedHeader + nameLen }
 // FormatError reports input that is not a valid semcodec file.
 type FormatError string
 
-func (e FormatError) Error() string { return "semcodec: invalid compressed file: " + string(e) }
+func (e FormatError) Error() string { return "bitstream: invalid compressed file: " + string(e) }
 
 // ErrFormat is returned when the input does not start with Magic: it is not
 // a semcodec file at all. It is a FormatError.
@@ -168,7 +168,7 @@ var ErrTruncated = io.ErrUnexpectedEOF
 // ErrTooLarge is returned (wrapped, with the numbers) when a dimension
 // exceeds MaxDimension or a segment its size limit, before anything is
 // allocated for it; Write returns it for a File it cannot represent.
-var ErrTooLarge = errors.New("semcodec: compressed file over size limits")
+var ErrTooLarge = errors.New("bitstream: compressed file over size limits")
 
 // UnsupportedVersionError reports a semcodec file of a format version this
 // package cannot read: a valid file, from a newer (or unknown) writer.
@@ -177,5 +177,5 @@ type UnsupportedVersionError struct {
 }
 
 func (e UnsupportedVersionError) Error() string {
-	return fmt.Sprintf("semcodec: unsupported compressed file version %d (this build reads versions %d to %d)", e.Version, MinVersion, Version)
+	return fmt.Sprintf("bitstream: unsupported compressed file version %d (this build reads versions %d to %d)", e.Version, MinVersion, Version)
 }

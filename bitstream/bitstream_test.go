@@ -281,8 +281,8 @@ func TestReadErrors(t *testing.T) {
 				return
 			}
 			checkErr(t, err, tc.want)
-			if !strings.HasPrefix(err.Error(), "semcodec: ") {
-				t.Errorf("error %q lacks the semcodec prefix", err)
+			if !strings.HasPrefix(err.Error(), "bitstream: ") {
+				t.Errorf("error %q lacks the package prefix", err)
 			}
 		})
 	}

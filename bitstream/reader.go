@@ -103,7 +103,7 @@ func Read(r io.Reader) (*File, error) { return ReadPartial(r, SegmentImage) }
 // SegmentSemantic) is all that decoding the segmentation needs.
 func ReadPartial(r io.Reader, last Segment) (*File, error) {
 	if last < SegmentHyper || last > SegmentImage {
-		return nil, fmt.Errorf("semcodec: ReadPartial: no segment %s", last)
+		return nil, fmt.Errorf("bitstream: ReadPartial: no segment %s", last)
 	}
 	rd, err := NewReader(r, nil)
 	if err != nil {
@@ -185,7 +185,7 @@ func readFull(r io.Reader, b []byte, what string) error {
 
 func eofError(err error, what string) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("semcodec: compressed file ends in the %s: %w", what, ErrTruncated)
+		return fmt.Errorf("bitstream: compressed file ends in the %s: %w", what, ErrTruncated)
 	}
 	return err
 }

@@ -53,25 +53,25 @@ const (
 )
 
 // Errors. Bad input data gives a FormatError (from this package, bitstream,
-// entropy or weights) or one of the errors below; all are prefixed
-// "semcodec:".
+// entropy or weights) or one of the errors below; each package prefixes its
+// own ("codec: ", "bitstream: ", ...).
 var (
 	// ErrNoModel is returned when no model is available for the requested
 	// quality: none embedded in this build and none given.
-	ErrNoModel = errors.New("semcodec: no model available")
+	ErrNoModel = errors.New("codec: no model available")
 	// ErrUnknownModel is returned when a file was made with a model the
 	// decoder does not have (compared by model ID).
-	ErrUnknownModel = errors.New("semcodec: file needs a model that is not available")
+	ErrUnknownModel = errors.New("codec: file needs a model that is not available")
 	// ErrNoSegmentation is returned by DecodeSegmentation for a file whose
 	// model has no semantic branch.
-	ErrNoSegmentation = errors.New("semcodec: file carries no segmentation")
+	ErrNoSegmentation = errors.New("codec: file carries no segmentation")
 	// ErrTooLarge is returned when an image exceeds MaxDimension or a
 	// decoder's pixel limit.
-	ErrTooLarge = errors.New("semcodec: image too large")
+	ErrTooLarge = errors.New("codec: image too large")
 	// ErrQuality is returned for a quality the model cannot code at.
-	ErrQuality = errors.New("semcodec: quality not available")
+	ErrQuality = errors.New("codec: quality not available")
 	// ErrEmpty is returned for an image with no pixels.
-	ErrEmpty = errors.New("semcodec: empty image")
+	ErrEmpty = errors.New("codec: empty image")
 )
 
 // FormatError reports a file that is well formed at the container level but
@@ -79,7 +79,7 @@ var (
 // not match the image size, or a corrupt entropy-coded segment).
 type FormatError string
 
-func (e FormatError) Error() string { return "semcodec: invalid compressed file: " + string(e) }
+func (e FormatError) Error() string { return "codec: invalid compressed file: " + string(e) }
 
 // Options configures Encode. The zero value and nil mean the defaults.
 type Options struct {

@@ -223,7 +223,7 @@ func nextSegment(rd *bitstream.Reader, want bitstream.Segment) ([]byte, error) {
 	s, payload, err := rd.NextSegment()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("semcodec: compressed file ends before the %s segment: %w", want, io.ErrUnexpectedEOF)
+			return nil, fmt.Errorf("codec: compressed file ends before the %s segment: %w", want, io.ErrUnexpectedEOF)
 		}
 		return nil, err
 	}
@@ -234,7 +234,7 @@ func nextSegment(rd *bitstream.Reader, want bitstream.Segment) ([]byte, error) {
 }
 
 func segmentError(name string, err error) error {
-	return fmt.Errorf("semcodec: invalid compressed file: %s segment: %w", name, err)
+	return fmt.Errorf("codec: invalid compressed file: %s segment: %w", name, err)
 }
 
 // model finds the model a header names: among d.Models by ID, then in the

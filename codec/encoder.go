@@ -94,7 +94,7 @@ func (m *Model) analyseTile(img image.Image, tile int, gain []float32) (*latents
 		return nil, err
 	}
 	if len(y) != l.hy*l.wy*m.cfg.LatentChannels() || len(z) != l.hz*l.wz*m.cfg.NHyper {
-		return nil, fmt.Errorf("semcodec: analysis gave %d and %d latent values, want %d and %d",
+		return nil, fmt.Errorf("codec: analysis gave %d and %d latent values, want %d and %d",
 			len(y), len(z), l.hy*l.wy*m.cfg.LatentChannels(), l.hz*l.wz*m.cfg.NHyper)
 	}
 	l.y = roundLatent(y, maxLatent)

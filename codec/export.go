@@ -61,7 +61,7 @@ func Export(ctx *context.Context, cfg model.Config, meta weights.Metadata, opts 
 		return nil, err
 	}
 	if meta.Quality < 1 || meta.Quality > math.MaxUint8 {
-		return nil, fmt.Errorf("semcodec: export: quality %d outside 1..255", meta.Quality)
+		return nil, fmt.Errorf("codec: export: quality %d outside 1..255", meta.Quality)
 	}
 	if meta.Model == "" {
 		meta.Model = "semcodec-" + cfg.Name
@@ -149,7 +149,7 @@ func Freeze(f *weights.File) error {
 		return err
 	}
 	if _, err := NewModel(f); err != nil {
-		return fmt.Errorf("semcodec: export: the model does not load: %w", err)
+		return fmt.Errorf("codec: export: the model does not load: %w", err)
 	}
 	return nil
 }
@@ -157,7 +157,7 @@ func Freeze(f *weights.File) error {
 func addVariable(f *weights.File, name string, v *context.Variable, half bool) error {
 	value, err := v.Value()
 	if err != nil {
-		return fmt.Errorf("semcodec: export %s: %w", name, err)
+		return fmt.Errorf("codec: export %s: %w", name, err)
 	}
 	shape := value.Shape().Dimensions
 	var t *weights.Tensor
@@ -165,7 +165,7 @@ func addVariable(f *weights.File, name string, v *context.Variable, half bool) e
 	case "Float32":
 		data, err := tensors.CopyFlatData[float32](value)
 		if err != nil {
-			return fmt.Errorf("semcodec: export %s: %w", name, err)
+			return fmt.Errorf("codec: export %s: %w", name, err)
 		}
 		if half {
 			t, err = weights.NewF16(name, shape, data)
@@ -178,13 +178,13 @@ func addVariable(f *weights.File, name string, v *context.Variable, half bool) e
 	case "Int32":
 		data, err := tensors.CopyFlatData[int32](value)
 		if err != nil {
-			return fmt.Errorf("semcodec: export %s: %w", name, err)
+			return fmt.Errorf("codec: export %s: %w", name, err)
 		}
 		if t, err = weights.NewI32(name, shape, data); err != nil {
 			return err
 		}
 	default:
-		return fmt.Errorf("semcodec: export %s: unsupported dtype %s", name, value.DType())
+		return fmt.Errorf("codec: export %s: unsupported dtype %s", name, value.DType())
 	}
 	return f.Add(t)
 }
@@ -194,7 +194,7 @@ func addVariable(f *weights.File, name string, v *context.Variable, half bool) e
 func freezeZTables(ctx *context.Context, cfg model.Config, f *weights.File) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("semcodec: export: freezing the entropy tables: %v\n%s", r, debug.Stack())
+			err = fmt.Errorf("codec: export: freezing the entropy tables: %v\n%s", r, debug.Stack())
 		}
 	}()
 	be, err := sharedBackend()
@@ -206,7 +206,7 @@ func freezeZTables(ctx *context.Context, cfg model.Config, f *weights.File) (err
 		return model.ZQuantiles(ctx, cfg, g)
 	}).Exec()
 	if err != nil {
-		return fmt.Errorf("semcodec: export: quantiles: %w", err)
+		return fmt.Errorf("codec: export: quantiles: %w", err)
 	}
 	quantiles, err := tensors.CopyFlatData[float32](qt[0])
 	if err != nil {
@@ -219,7 +219,7 @@ func freezeZTables(ctx *context.Context, cfg model.Config, f *weights.File) (err
 	for ch := range c {
 		low, med, high := float64(quantiles[3*ch]), float64(quantiles[3*ch+1]), float64(quantiles[3*ch+2])
 		if math.IsNaN(low+med+high) || math.IsInf(low+med+high, 0) || math.Abs(med) > 1<<20 {
-			return fmt.Errorf("semcodec: export: channel %d has quantiles %v %v %v", ch, low, med, high)
+			return fmt.Errorf("codec: export: channel %d has quantiles %v %v %v", ch, low, med, high)
 		}
 		center := math.Floor(med + 0.5)
 		l := min(0, max(math.Floor(low)-center, -maxZSymbols/2))
@@ -241,7 +241,7 @@ func freezeZTables(ctx *context.Context, cfg model.Config, f *weights.File) (err
 		return []*graph.Node{model.ZLikelihoods(ctx, cfg, v), model.Bottleneck(ctx, cfg).LogitsCumulative(e, false)}
 	}).Exec(tensors.FromFlatDataAndDimensions(values, c, width), tensors.FromFlatDataAndDimensions(edges, c, 2))
 	if err != nil {
-		return fmt.Errorf("semcodec: export: density: %w", err)
+		return fmt.Errorf("codec: export: density: %w", err)
 	}
 	lik, err := tensors.CopyFlatData[float32](out[0])
 	if err != nil {
@@ -264,7 +264,7 @@ func freezeZTables(ctx *context.Context, cfg model.Config, f *weights.File) (err
 	}
 	tables, err := entropy.BuildFactorized(channels)
 	if err != nil {
-		return fmt.Errorf("semcodec: export: %w", err)
+		return fmt.Errorf("codec: export: %w", err)
 	}
 	blob, err := tables.MarshalBinary()
 	if err != nil {

@@ -86,12 +86,12 @@ func (m *Model) run(kind graphKind, h, w int, args ...any) (out []*tensors.Tenso
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("semcodec: running the network: %v\n%s", r, debug.Stack())
+			err = fmt.Errorf("codec: running the network: %v\n%s", r, debug.Stack())
 		}
 	}()
 	out, err = en.e.Exec(args...)
 	if err != nil {
-		return nil, fmt.Errorf("semcodec: running the network: %w", err)
+		return nil, fmt.Errorf("codec: running the network: %w", err)
 	}
 	if !built {
 		c.mu.Lock()
@@ -108,14 +108,14 @@ func (m *Model) acquire(be backends.Backend, key execKey) (en *execEntry, built 
 	defer c.mu.Unlock()
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("semcodec: building the network: %v\n%s", r, debug.Stack())
+			err = fmt.Errorf("codec: building the network: %v\n%s", r, debug.Stack())
 		}
 	}()
 	en = c.execs[key]
 	if en == nil {
 		e, err := context.NewExecAny(be, m.ctx.Reuse(), m.graphFn(key.kind))
 		if err != nil {
-			return nil, false, fmt.Errorf("semcodec: building the network: %w", err)
+			return nil, false, fmt.Errorf("codec: building the network: %w", err)
 		}
 		en = &execEntry{e: e}
 		if c.execs == nil {
@@ -204,5 +204,5 @@ func (m *Model) graphFn(kind graphKind) any {
 			return model.Forward(ctx, cfg, x, false).BPP
 		}
 	}
-	panic(fmt.Sprintf("semcodec: unknown graph kind %d", kind))
+	panic(fmt.Sprintf("codec: unknown graph kind %d", kind))
 }

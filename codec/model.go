@@ -339,7 +339,7 @@ func defaultModelFor(q float64) (*Model, error) {
 func DefaultModel(quality int) (*Model, error) {
 	fam, err := defaultFamily()
 	if err != nil {
-		return nil, fmt.Errorf("semcodec: embedded models: %w", err)
+		return nil, fmt.Errorf("codec: embedded models: %w", err)
 	}
 	qs := fam.Qualities()
 	if len(qs) == 0 {

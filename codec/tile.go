@@ -27,7 +27,7 @@ func resolveTile(tile int) (int, error) {
 	case tile < 0:
 		return MaxDimension, nil
 	case tile%PadMultiple != 0:
-		return 0, fmt.Errorf("semcodec: tile size %d: want a multiple of %d, 0 (default) or negative (untiled)", tile, PadMultiple)
+		return 0, fmt.Errorf("codec: tile size %d: want a multiple of %d, 0 (default) or negative (untiled)", tile, PadMultiple)
 	}
 	return tile / latentStride, nil
 }
@@ -229,7 +229,7 @@ func copyCore(dst []float32, t *tensors.Tensor, dstW, c, winW int, sx, sy span) 
 	if e := tensors.ConstFlatData(t, func(v []float32) {
 		winH := len(v) / (winW * c)
 		if winH*winW*c != len(v) || sy.c1-sy.w0 > winH {
-			err = fmt.Errorf("semcodec: tile output has %d values, not a %d-wide window of %d channels", len(v), winW, c)
+			err = fmt.Errorf("codec: tile output has %d values, not a %d-wide window of %d channels", len(v), winW, c)
 			return
 		}
 		n := (sx.c1 - sx.c0) * c

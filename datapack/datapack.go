@@ -69,24 +69,24 @@ const (
 
 var (
 	// ErrTooLarge means a pack would exceed Options.MaxBytes.
-	ErrTooLarge = errors.New("semcodec: data pack exceeds its size budget")
+	ErrTooLarge = errors.New("datapack: data pack exceeds its size budget")
 	// ErrDuplicate means two samples were added under the same name.
-	ErrDuplicate = errors.New("semcodec: duplicate sample name in data pack")
+	ErrDuplicate = errors.New("datapack: duplicate sample name in data pack")
 	// ErrIndex means an entry index is out of range.
-	ErrIndex = errors.New("semcodec: data pack entry index out of range")
+	ErrIndex = errors.New("datapack: data pack entry index out of range")
 )
 
 // FormatError reports a pack that is not valid: bad magic, bad checksum,
 // truncated or inconsistent data.
 type FormatError string
 
-func (e FormatError) Error() string { return "semcodec: invalid data pack: " + string(e) }
+func (e FormatError) Error() string { return "datapack: invalid data pack: " + string(e) }
 
 // UnsupportedError reports a valid pack this package cannot read, such as a
 // newer version.
 type UnsupportedError string
 
-func (e UnsupportedError) Error() string { return "semcodec: unsupported data pack: " + string(e) }
+func (e UnsupportedError) Error() string { return "datapack: unsupported data pack: " + string(e) }
 
 // SampleError reports a sample that cannot be packed (bad labels, bad size).
 type SampleError struct {
@@ -95,7 +95,7 @@ type SampleError struct {
 }
 
 func (e *SampleError) Error() string {
-	return fmt.Sprintf("semcodec: data pack sample %s: %v", e.Name, e.Err)
+	return fmt.Sprintf("datapack: data pack sample %s: %v", e.Name, e.Err)
 }
 func (e *SampleError) Unwrap() error { return e.Err }
 

@@ -214,8 +214,8 @@ func TestCorruptPacks(t *testing.T) {
 					t.Fatalf("got %v, want UnsupportedError", err)
 				}
 			}
-			if !strings.HasPrefix(err.Error(), "semcodec:") {
-				t.Errorf("error %q lacks the semcodec: prefix", err)
+			if !strings.HasPrefix(err.Error(), "datapack:") {
+				t.Errorf("error %q lacks the datapack: prefix", err)
 			}
 		})
 	}

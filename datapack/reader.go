@@ -166,7 +166,7 @@ func Decode(data []byte) (*Pack, error) {
 func Open(path string) (*Pack, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("semcodec: open data pack: %w", err)
+		return nil, fmt.Errorf("datapack: open data pack: %w", err)
 	}
 	p, err := Decode(data)
 	if err != nil {

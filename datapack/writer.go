@@ -44,7 +44,7 @@ func (o *Options) qualities() (q, cq int, err error) {
 		cq = max(1, q-DefaultChromaDrop)
 	}
 	if q < 1 || q > 100 || cq < 1 || cq > 100 {
-		return 0, 0, fmt.Errorf("semcodec: JPEG quality %d/%d outside 1..100", q, cq)
+		return 0, 0, fmt.Errorf("datapack: JPEG quality %d/%d outside 1..100", q, cq)
 	}
 	return q, cq, nil
 }
@@ -224,7 +224,7 @@ func (w *Writer) AddEncoded(e *Encoded) error {
 		return &SampleError{Name: e.info.Name, Err: ErrDuplicate}
 	}
 	if len(w.entries) >= maxEntries {
-		return fmt.Errorf("semcodec: data pack holds at most %d samples", maxEntries)
+		return fmt.Errorf("datapack: data pack holds at most %d samples", maxEntries)
 	}
 	w.names[e.info.Name] = true
 	w.entries = append(w.entries, e)
@@ -269,14 +269,14 @@ func (w *Writer) Size() (int64, error) {
 // anything, when the pack would exceed Options.MaxBytes.
 func (w *Writer) WriteTo(out io.Writer) (int64, error) {
 	if len(w.entries) == 0 {
-		return 0, errors.New("semcodec: data pack has no samples")
+		return 0, errors.New("datapack: data pack has no samples")
 	}
 	idx, err := w.index()
 	if err != nil {
 		return 0, err
 	}
 	if len(idx) > maxIndexBytes {
-		return 0, fmt.Errorf("semcodec: data pack index of %d bytes exceeds %d", len(idx), maxIndexBytes)
+		return 0, fmt.Errorf("datapack: data pack index of %d bytes exceeds %d", len(idx), maxIndexBytes)
 	}
 	size := headerSize + int64(len(idx)) + w.dataLen
 	if w.maxBytes > 0 && size > w.maxBytes {

@@ -102,5 +102,5 @@ type Error struct {
 	Err  error
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("semcodec: dataset: %s: %v", e.Path, e.Err) }
+func (e *Error) Error() string { return fmt.Sprintf("dataset: %s: %v", e.Path, e.Err) }
 func (e *Error) Unwrap() error { return e.Err }

@@ -64,12 +64,12 @@ const (
 // been produced by Encode with the same tables and indexes: bad initial or
 // final state, bytes left over, an impossible escape. A stream that ends
 // early also wraps io.ErrUnexpectedEOF.
-var ErrCorrupt = errors.New("semcodec: corrupt entropy-coded stream")
+var ErrCorrupt = errors.New("entropy: corrupt entropy-coded stream")
 
 // ErrIndex is returned (wrapped) when an index does not name a table of the
 // set, or when the symbol and index slices differ in length.
-var ErrIndex = errors.New("semcodec: bad entropy table index")
+var ErrIndex = errors.New("entropy: bad entropy table index")
 
 // ErrTable is returned (wrapped, with details) when a pmf, a CDF or a
 // serialized table set is invalid.
-var ErrTable = errors.New("semcodec: invalid entropy table")
+var ErrTable = errors.New("entropy: invalid entropy table")

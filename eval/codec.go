@@ -80,10 +80,10 @@ func Register(name string, f Factory) {
 	registryMu.Lock()
 	defer registryMu.Unlock()
 	if name == "" || f == nil {
-		panic("semcodec: eval.Register with empty name or nil factory")
+		panic("eval.Register with empty name or nil factory")
 	}
 	if _, dup := registry[name]; dup {
-		panic("semcodec: eval.Register called twice for " + name)
+		panic("eval.Register called twice for " + name)
 	}
 	registry[name] = f
 }

@@ -101,7 +101,7 @@ type Versioner interface {
 func ListImages(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("semcodec: read image folder: %w", err)
+		return nil, fmt.Errorf("eval: read image folder: %w", err)
 	}
 	var out []string
 	for _, e := range entries {
@@ -150,7 +150,7 @@ func RunCompression(ctx context.Context, cfg CompressionConfig) (*CompressionRep
 	seen := map[string]bool{}
 	for _, name := range cfg.Codecs {
 		if seen[name] {
-			return nil, fmt.Errorf("semcodec: codec %q requested twice", name)
+			return nil, fmt.Errorf("eval: codec %q requested twice", name)
 		}
 		seen[name] = true
 		factory, err := Lookup(name)
@@ -168,20 +168,20 @@ func RunCompression(ctx context.Context, cfg CompressionConfig) (*CompressionRep
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("semcodec: codec %s: %w", name, err)
+			return nil, fmt.Errorf("eval: codec %s: %w", name, err)
 		}
 		r := &codecRun{name: name, instances: []Codec{first}}
 		runs = append(runs, r) // from here on, the deferred loop closes its instances
 		for len(r.instances) < workers {
 			c, err := factory(opts)
 			if err != nil {
-				return nil, fmt.Errorf("semcodec: codec %s: %w", name, err)
+				return nil, fmt.Errorf("eval: codec %s: %w", name, err)
 			}
 			r.instances = append(r.instances, c)
 		}
 		r.qualities = grid(r.instances[0], opts)
 		if len(r.qualities) == 0 {
-			return nil, fmt.Errorf("semcodec: codec %s has an empty quality grid", name)
+			return nil, fmt.Errorf("eval: codec %s has an empty quality grid", name)
 		}
 	}
 	if len(runs) == 0 {
@@ -189,7 +189,7 @@ func RunCompression(ctx context.Context, cfg CompressionConfig) (*CompressionRep
 		for _, s := range report.Skipped {
 			why = append(why, s.Codec+": "+s.Reason)
 		}
-		return nil, fmt.Errorf("semcodec: none of the requested codecs can run here (%s)", strings.Join(why, "; "))
+		return nil, fmt.Errorf("eval: none of the requested codecs can run here (%s)", strings.Join(why, "; "))
 	}
 
 	// scores[codec][quality][image], each slot written by one worker.

@@ -198,7 +198,7 @@ func (c Curve) validate() error {
 func ReadCurves(path string) ([]Curve, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("semcodec: read curves: %w", err)
+		return nil, fmt.Errorf("eval: read curves: %w", err)
 	}
 	defer f.Close()
 	var curves []Curve
@@ -417,7 +417,7 @@ func CompareCurves(test, ref Curve) BDEntry {
 	do := func(what string, f func(a, b []bdrate.Point) (float64, error), a, b []bdrate.Point) *float64 {
 		v, err := f(a, b)
 		if err != nil {
-			e.Notes = append(e.Notes, what+": "+strings.TrimPrefix(err.Error(), "semcodec: "))
+			e.Notes = append(e.Notes, what+": "+strings.TrimPrefix(err.Error(), "eval: "))
 			return nil
 		}
 		return &v

@@ -27,15 +27,15 @@ import (
 var (
 	// ErrUnknownCodec means no codec is registered under the requested
 	// name.
-	ErrUnknownCodec = errors.New("semcodec: unknown codec")
+	ErrUnknownCodec = errors.New("eval: unknown codec")
 	// ErrNoImages means an image folder holds no PNG or JPEG file.
-	ErrNoImages = errors.New("semcodec: no images found")
+	ErrNoImages = errors.New("eval: no images found")
 	// ErrSizeMismatch means a decoder returned an image whose size differs
 	// from the original's.
-	ErrSizeMismatch = errors.New("semcodec: decoded image size differs from the original")
+	ErrSizeMismatch = errors.New("eval: decoded image size differs from the original")
 	// ErrBadCurveFile means a reference curve file (CSV or JSON) could not
 	// be parsed or lacks the requested curve.
-	ErrBadCurveFile = errors.New("semcodec: bad reference curve file")
+	ErrBadCurveFile = errors.New("eval: bad reference curve file")
 )
 
 // UnavailableError means a codec is known but cannot run here, typically
@@ -47,7 +47,7 @@ type UnavailableError struct {
 }
 
 func (e *UnavailableError) Error() string {
-	return fmt.Sprintf("semcodec: codec %s is unavailable: %s", e.Codec, e.Reason)
+	return fmt.Sprintf("eval: codec %s is unavailable: %s", e.Codec, e.Reason)
 }
 
 // CodecError reports a codec failure on one image at one quality.
@@ -60,7 +60,7 @@ type CodecError struct {
 }
 
 func (e *CodecError) Error() string {
-	return fmt.Sprintf("semcodec: %s %s at quality %d on %s: %v", e.Codec, e.Op, e.Quality, e.Image, e.Err)
+	return fmt.Sprintf("eval: %s %s at quality %d on %s: %v", e.Codec, e.Op, e.Quality, e.Image, e.Err)
 }
 
 func (e *CodecError) Unwrap() error { return e.Err }

@@ -143,7 +143,7 @@ func (c *toolCodec) Prepare(img *image.RGBA) error {
 		err = writeFastPNG(in, img)
 	}
 	if err != nil {
-		return fmt.Errorf("semcodec: write %s input: %w", c.spec.name, err)
+		return fmt.Errorf("eval: write %s input: %w", c.spec.name, err)
 	}
 	c.src = img
 	return nil
@@ -151,7 +151,7 @@ func (c *toolCodec) Prepare(img *image.RGBA) error {
 
 func (c *toolCodec) Encode(img *image.RGBA, q int) ([]byte, error) {
 	if q < c.spec.minQ || q > c.spec.maxQ {
-		return nil, fmt.Errorf("semcodec: %s quality %d outside %d..%d", c.spec.name, q, c.spec.minQ, c.spec.maxQ)
+		return nil, fmt.Errorf("eval: %s quality %d outside %d..%d", c.spec.name, q, c.spec.minQ, c.spec.maxQ)
 	}
 	if c.src != img {
 		if err := c.Prepare(img); err != nil {
@@ -215,7 +215,7 @@ func (c *toolCodec) run(bin string, args []string) error {
 		if len(msg) > 400 {
 			msg = msg[:400] + "..."
 		}
-		return fmt.Errorf("semcodec: %s %s: %v: %s", filepath.Base(bin), strings.Join(args, " "), err, msg)
+		return fmt.Errorf("eval: %s %s: %v: %s", filepath.Base(bin), strings.Join(args, " "), err, msg)
 	}
 	return nil
 }

@@ -28,7 +28,7 @@ func (goJPEG) Qualities() []int { return []int{5, 10, 20, 30, 50, 70, 85, 95} }
 
 func (goJPEG) Encode(img *image.RGBA, q int) ([]byte, error) {
 	if q < 1 || q > 100 {
-		return nil, fmt.Errorf("semcodec: jpeg quality %d outside 1..100", q)
+		return nil, fmt.Errorf("eval: jpeg quality %d outside 1..100", q)
 	}
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: q}); err != nil {

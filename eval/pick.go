@@ -24,7 +24,7 @@ type Pick struct {
 // similar rates.
 func EncodeNearRate(c Codec, img *image.RGBA, targetBPP float64, qualities []int) (Pick, error) {
 	if !(targetBPP > 0) {
-		return Pick{}, fmt.Errorf("semcodec: target rate %v bpp is not positive", targetBPP)
+		return Pick{}, fmt.Errorf("eval: target rate %v bpp is not positive", targetBPP)
 	}
 	if len(qualities) == 0 {
 		qualities = c.Qualities()
@@ -43,7 +43,7 @@ func EncodeNearRate(c Codec, img *image.RGBA, targetBPP float64, qualities []int
 		}
 	}
 	if best.Data == nil {
-		return Pick{}, fmt.Errorf("semcodec: codec %s has an empty quality grid", c.Name())
+		return Pick{}, fmt.Errorf("eval: codec %s has an empty quality grid", c.Name())
 	}
 	var err error
 	if sc, ok := c.(SemanticCodec); ok {

@@ -15,7 +15,7 @@ import (
 // support it: it costs them no compression time, so their measured decode
 // time is mostly decoding.
 
-var errPPM = errors.New("semcodec: bad PPM file")
+var errPPM = errors.New("eval: bad PPM file")
 
 // writePPM writes img as an 8-bit binary PPM.
 func writePPM(path string, img *image.RGBA) error {

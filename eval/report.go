@@ -83,7 +83,7 @@ func NewReport(run *CompressionReport, data string, refs []Curve) *Report {
 func WriteReport(path string, r *Report) error {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
-		return fmt.Errorf("semcodec: encode report: %w", err)
+		return fmt.Errorf("eval: encode report: %w", err)
 	}
 	return atomicfile.WriteBytes(path, append(b, '\n'))
 }
@@ -92,7 +92,7 @@ func WriteReport(path string, r *Report) error {
 func ReadReport(path string) (*Report, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("semcodec: read report: %w", err)
+		return nil, fmt.Errorf("eval: read report: %w", err)
 	}
 	var r Report
 	if err := json.Unmarshal(b, &r); err != nil {

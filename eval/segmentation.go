@@ -51,7 +51,7 @@ type SegPair struct {
 // layout, sorted by image path.
 func ListSegmentation(dir, split string) ([]SegPair, string, error) {
 	if split == "" || strings.ContainsAny(split, `/\`) || split == "." || split == ".." {
-		return nil, "", fmt.Errorf("semcodec: bad split name %q", split)
+		return nil, "", fmt.Errorf("eval: bad split name %q", split)
 	}
 	if st, err := os.Stat(filepath.Join(dir, "leftImg8bit", split)); err == nil && st.IsDir() {
 		imgs, err := filepath.Glob(filepath.Join(dir, "leftImg8bit", split, "*", "*_leftImg8bit.png"))
@@ -85,7 +85,7 @@ func checkPairs(pairs []SegPair, layout, dir, split string) ([]SegPair, string, 
 	}
 	for _, p := range pairs {
 		if _, err := os.Stat(p.Labels); err != nil {
-			return nil, "", fmt.Errorf("semcodec: labels of %s: %w", p.Image, err)
+			return nil, "", fmt.Errorf("eval: labels of %s: %w", p.Image, err)
 		}
 	}
 	sort.Slice(pairs, func(i, j int) bool { return pairs[i].Image < pairs[j].Image })
@@ -238,18 +238,18 @@ func RunSegmentation(ctx context.Context, cfg SegmentationConfig) (*Segmentation
 		return nil, ErrNoImages
 	}
 	if cfg.NumClasses < 1 {
-		return nil, fmt.Errorf("semcodec: segmentation needs at least one class, got %d", cfg.NumClasses)
+		return nil, fmt.Errorf("eval: segmentation needs at least one class, got %d", cfg.NumClasses)
 	}
 	seg := cfg.Segmenter
 	if seg == nil && cfg.Codec != nil {
 		seg, _ = cfg.Codec.(Segmenter)
 	}
 	if seg == nil && cfg.Codec == nil {
-		return nil, errors.New("semcodec: segmentation evaluation needs a segmenter or a semantic codec")
+		return nil, errors.New("eval: segmentation evaluation needs a segmenter or a semantic codec")
 	}
 	for _, n := range []interface{ NumClasses() int }{seg, cfg.Codec} {
 		if n != nil && n.NumClasses() != cfg.NumClasses {
-			return nil, fmt.Errorf("semcodec: model predicts %d classes, data set has %d", n.NumClasses(), cfg.NumClasses)
+			return nil, fmt.Errorf("eval: model predicts %d classes, data set has %d", n.NumClasses(), cfg.NumClasses)
 		}
 	}
 	var qualities []int
@@ -297,10 +297,10 @@ func RunSegmentation(ctx context.Context, cfg SegmentationConfig) (*Segmentation
 		if seg != nil {
 			pred, err := seg.Segment(img)
 			if err != nil {
-				return nil, fmt.Errorf("semcodec: segment %s: %w", name, err)
+				return nil, fmt.Errorf("eval: segment %s: %w", name, err)
 			}
 			if err := upper.add(pred, truth); err != nil {
-				return nil, fmt.Errorf("semcodec: %s: %w", name, err)
+				return nil, fmt.Errorf("eval: %s: %w", name, err)
 			}
 			step()
 		}

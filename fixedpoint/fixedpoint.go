@@ -54,8 +54,8 @@ const (
 )
 
 // ErrShape is returned (wrapped) when weights or inputs have inconsistent shapes.
-var ErrShape = errors.New("semcodec: fixed-point hyper-synthesis: bad shape")
+var ErrShape = errors.New("fixedpoint: fixed-point hyper-synthesis: bad shape")
 
 // ErrRange is returned (wrapped) when a weight or bias cannot be represented
 // (NaN, Inf, or too large for the fixed-point formats).
-var ErrRange = errors.New("semcodec: fixed-point hyper-synthesis: value out of range")
+var ErrRange = errors.New("fixedpoint: fixed-point hyper-synthesis: value out of range")

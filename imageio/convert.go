@@ -138,7 +138,7 @@ func ToFloat32(img *image.RGBA) []float32 {
 // is a programming error rather than bad input.
 func FromFloat32(data []float32, width, height int) *image.RGBA {
 	if width < 0 || height < 0 || len(data) != width*height*3 {
-		panic(fmt.Sprintf("semcodec: imageio.FromFloat32: %d values for %dx%dx3", len(data), width, height))
+		panic(fmt.Sprintf("imageio.FromFloat32: %d values for %dx%dx3", len(data), width, height))
 	}
 	out := image.NewRGBA(image.Rect(0, 0, width, height))
 	for i, j := 0, 0; i < len(data); i, j = i+3, j+4 {

@@ -61,7 +61,7 @@ type FileError struct {
 }
 
 func (e *FileError) Error() string {
-	return fmt.Sprintf("semcodec: %s %s: %v", e.Op, e.Path, e.Err)
+	return fmt.Sprintf("imageio: %s %s: %v", e.Op, e.Path, e.Err)
 }
 
 func (e *FileError) Unwrap() error { return e.Err }

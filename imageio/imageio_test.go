@@ -205,8 +205,8 @@ func TestReadErrors(t *testing.T) {
 			if !errors.As(err, &fe) || fe.Path != path || !strings.Contains(err.Error(), path) {
 				t.Errorf("error %q does not name %s", err, path)
 			}
-			if !strings.HasPrefix(err.Error(), "semcodec: ") {
-				t.Errorf("error %q lacks the semcodec prefix", err)
+			if !strings.HasPrefix(err.Error(), "imageio: ") {
+				t.Errorf("error %q lacks the package prefix", err)
 			}
 			if _, err := DecodeImage(bytes.NewReader(tc.data)); !errors.Is(err, tc.want) {
 				t.Errorf("DecodeImage err = %v, want %v", err, tc.want)

@@ -17,7 +17,7 @@ import (
 func DecodeConfig(r io.Reader) (image.Config, string, error) {
 	cfg, format, err := decodeConfig(r)
 	if err != nil {
-		return cfg, format, fmt.Errorf("semcodec: decode image: %w", err)
+		return cfg, format, fmt.Errorf("imageio: decode image: %w", err)
 	}
 	return cfg, format, nil
 }
@@ -41,7 +41,7 @@ func ReadConfig(path string) (image.Config, string, error) {
 func DecodeImage(r io.Reader) (*image.RGBA, error) {
 	img, _, err := decode(r)
 	if err != nil {
-		return nil, fmt.Errorf("semcodec: decode image: %w", err)
+		return nil, fmt.Errorf("imageio: decode image: %w", err)
 	}
 	return AsRGB(img), nil
 }

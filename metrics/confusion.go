@@ -20,7 +20,7 @@ type Confusion struct {
 // numClasses must be at least 1 (it panics otherwise: a programming error).
 func NewConfusion(numClasses int) *Confusion {
 	if numClasses < 1 {
-		panic(fmt.Sprintf("semcodec: metrics.NewConfusion(%d): need at least one class", numClasses))
+		panic(fmt.Sprintf("metrics.NewConfusion(%d): need at least one class", numClasses))
 	}
 	return &Confusion{k: numClasses, counts: make([]int64, numClasses*numClasses), wrong: make([]int64, numClasses)}
 }
@@ -34,7 +34,7 @@ func (c *Confusion) NumClasses() int { return c.k }
 // equal length.
 func (c *Confusion) Add(pred, truth []int32) error {
 	if len(pred) != len(truth) {
-		return fmt.Errorf("semcodec: confusion: %d predictions for %d labels", len(pred), len(truth))
+		return fmt.Errorf("metrics: confusion: %d predictions for %d labels", len(pred), len(truth))
 	}
 	k := int32(c.k)
 	for i, t := range truth {
@@ -53,7 +53,7 @@ func (c *Confusion) Add(pred, truth []int32) error {
 // AddConfusion adds the counts of o, which must have as many classes.
 func (c *Confusion) AddConfusion(o *Confusion) error {
 	if o.k != c.k {
-		return fmt.Errorf("semcodec: confusion: adding %d classes to %d", o.k, c.k)
+		return fmt.Errorf("metrics: confusion: adding %d classes to %d", o.k, c.k)
 	}
 	for i, v := range o.counts {
 		c.counts[i] += v
@@ -123,11 +123,11 @@ func (c *Confusion) PixelAccuracy() float64 {
 // class of class i (len(group) must be NumClasses, values 0..numGroups-1).
 func (c *Confusion) Merge(group []int, numGroups int) (*Confusion, error) {
 	if len(group) != c.k || numGroups < 1 {
-		return nil, fmt.Errorf("semcodec: confusion: merge map of %d entries into %d groups for %d classes", len(group), numGroups, c.k)
+		return nil, fmt.Errorf("metrics: confusion: merge map of %d entries into %d groups for %d classes", len(group), numGroups, c.k)
 	}
 	for i, g := range group {
 		if g < 0 || g >= numGroups {
-			return nil, fmt.Errorf("semcodec: confusion: class %d mapped to group %d of %d", i, g, numGroups)
+			return nil, fmt.Errorf("metrics: confusion: class %d mapped to group %d of %d", i, g, numGroups)
 		}
 	}
 	m := NewConfusion(numGroups)
@@ -194,7 +194,7 @@ var CityscapesCategoryOf = []int{
 // class lies in the true class's category.
 func CityscapesCategoryIoU(c *Confusion) ([]float64, error) {
 	if c.k != len(CityscapesCategoryOf) {
-		return nil, fmt.Errorf("semcodec: Cityscapes category IoU needs %d classes, got %d", len(CityscapesCategoryOf), c.k)
+		return nil, fmt.Errorf("metrics: Cityscapes category IoU needs %d classes, got %d", len(CityscapesCategoryOf), c.k)
 	}
 	m, err := c.Merge(CityscapesCategoryOf, len(CityscapesCategories))
 	if err != nil {

@@ -59,12 +59,12 @@ const DataRange = 255
 
 var (
 	// ErrSizeMismatch means the two images do not have the same size.
-	ErrSizeMismatch = errors.New("semcodec: images differ in size")
+	ErrSizeMismatch = errors.New("metrics: images differ in size")
 	// ErrTooSmall means an image is too small for the window of SSIM or for
 	// the five scales of MS-SSIM.
-	ErrTooSmall = errors.New("semcodec: image too small")
+	ErrTooSmall = errors.New("metrics: image too small")
 	// ErrEmpty means an image has no pixels.
-	ErrEmpty = errors.New("semcodec: image has no pixels")
+	ErrEmpty = errors.New("metrics: image has no pixels")
 )
 
 // ImageResult holds every image metric of one distorted image against its

@@ -51,7 +51,7 @@ func BaseNetwork(ctx *context.Context, cfg Config, x *graph.Node) (y *graph.Node
 func checkImage(x *graph.Node, multiple int) {
 	d := x.Shape().Dimensions
 	if x.Rank() != 4 || d[3] != 3 || d[1]%multiple != 0 || d[2]%multiple != 0 || d[1] == 0 || d[2] == 0 {
-		panic(fmt.Errorf("semcodec: model: want images [B,H,W,3] with H and W positive multiples of %d, got %s",
+		panic(fmt.Errorf("model: want images [B,H,W,3] with H and W positive multiples of %d, got %s",
 			multiple, x.Shape()))
 	}
 }

@@ -24,7 +24,7 @@ import (
 func enhance(ctx *context.Context, cfg Config, xHat, logits *graph.Node) *graph.Node {
 	xd, ld := xHat.Shape().Dimensions, logits.Shape().Dimensions
 	if logits.Rank() != 4 || ld[0] != xd[0] || ld[1] != xd[1] || ld[2] != xd[2] || ld[3] != cfg.Classes {
-		panic(fmt.Errorf("semcodec: model: segmentation logits %s do not match x̂ %s with %d classes",
+		panic(fmt.Errorf("model: segmentation logits %s do not match x̂ %s with %d classes",
 			logits.Shape(), xHat.Shape(), cfg.Classes))
 	}
 	f := cfg.EnhanceWidth

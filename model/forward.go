@@ -52,11 +52,11 @@ func Forward(ctx *context.Context, cfg Config, images *graph.Node, training bool
 func ForwardRate(ctx *context.Context, cfg Config, images, rate *graph.Node, training bool) *Outputs {
 	cfg.mustValidate()
 	if (rate != nil) != (cfg.GainLevels() > 0) {
-		panic(fmt.Errorf("semcodec: model.ForwardRate: configuration %q has %d gain levels; rate weights given: %v",
+		panic(fmt.Errorf("model.ForwardRate: configuration %q has %d gain levels; rate weights given: %v",
 			cfg.Name, cfg.GainLevels(), rate != nil))
 	}
 	if images.Rank() != 4 || images.Shape().Dimensions[3] != 3 {
-		panic(fmt.Errorf("semcodec: model.Forward: want images [B,H,W,3], got %s", images.Shape()))
+		panic(fmt.Errorf("model.Forward: want images [B,H,W,3], got %s", images.Shape()))
 	}
 	g := images.Graph()
 	ctx.SetTraining(g, training)
@@ -155,11 +155,11 @@ func Loss(cfg Config, out *Outputs, images, labels *graph.Node) *LossTerms {
 // [B,H,W] (int32), over pixels whose label is in 0..K-1; 0 when there are none.
 func CrossEntropy(logits, labels *graph.Node) *graph.Node {
 	if logits == nil || labels == nil || logits.Rank() != 4 || labels.Rank() != 3 {
-		panic(fmt.Errorf("semcodec: model.CrossEntropy: want logits [B,H,W,K] and labels [B,H,W]"))
+		panic(fmt.Errorf("model.CrossEntropy: want logits [B,H,W,K] and labels [B,H,W]"))
 	}
 	ld, bd := logits.Shape().Dimensions, labels.Shape().Dimensions
 	if ld[0] != bd[0] || ld[1] != bd[1] || ld[2] != bd[2] {
-		panic(fmt.Errorf("semcodec: model.CrossEntropy: logits %s and labels %s differ in size", logits.Shape(), labels.Shape()))
+		panic(fmt.Errorf("model.CrossEntropy: logits %s and labels %s differ in size", logits.Shape(), labels.Shape()))
 	}
 	k := ld[3]
 	labels = graph.ConvertDType(labels, dtypes.Int32)
@@ -185,7 +185,7 @@ func ceilTo(v, m int) int { return (v + m - 1) / m * m }
 func PadImage(x *graph.Node, multiple int) *graph.Node {
 	d := x.Shape().Dimensions
 	if x.Rank() != 4 || multiple <= 0 || d[1] == 0 || d[2] == 0 {
-		panic(fmt.Errorf("semcodec: model.PadImage: want a non-empty [B,H,W,C] and multiple > 0, got %s, %d", x.Shape(), multiple))
+		panic(fmt.Errorf("model.PadImage: want a non-empty [B,H,W,C] and multiple > 0, got %s, %d", x.Shape(), multiple))
 	}
 	if ph := ceilTo(d[1], multiple) - d[1]; ph > 0 {
 		last := graph.Slice(x, graph.AxisRange(), graph.AxisRange(d[1]-1, d[1]))
@@ -203,7 +203,7 @@ func PadImage(x *graph.Node, multiple int) *graph.Node {
 func CropImage(x *graph.Node, h, w int) *graph.Node {
 	d := x.Shape().Dimensions
 	if x.Rank() != 4 || h <= 0 || w <= 0 || h > d[1] || w > d[2] {
-		panic(fmt.Errorf("semcodec: model.CropImage: cannot crop %s to %dx%d", x.Shape(), h, w))
+		panic(fmt.Errorf("model.CropImage: cannot crop %s to %dx%d", x.Shape(), h, w))
 	}
 	if h == d[1] && w == d[2] {
 		return x

@@ -41,10 +41,10 @@ func Gains(ctx *context.Context, cfg Config, rate *graph.Node) (gain, inverse *g
 	cfg.mustValidate()
 	l, m := cfg.GainLevels(), cfg.LatentChannels()
 	if l == 0 {
-		panic(fmt.Errorf("semcodec: model.Gains: configuration %q has no gain levels", cfg.Name))
+		panic(fmt.Errorf("model.Gains: configuration %q has no gain levels", cfg.Name))
 	}
 	if rate == nil || rate.Rank() != 2 || rate.Shape().Dimensions[1] != l {
-		panic(fmt.Errorf("semcodec: model.Gains: want rate weights [B,%d], got %v", l, shapeOf(rate)))
+		panic(fmt.Errorf("model.Gains: want rate weights [B,%d], got %v", l, shapeOf(rate)))
 	}
 	ctx = ctx.In(ScopeGain)
 	logs := make([]float64, l)
@@ -89,7 +89,7 @@ func RateWeights(cfg Config, q float64) ([]float32, error) {
 		return nil, fmt.Errorf("%w: %q is a fixed-rate configuration", ErrInvalidConfig, cfg.Name)
 	}
 	if !(q >= 1 && q <= float64(l)) {
-		return nil, fmt.Errorf("semcodec: quality %g outside 1..%d", q, l)
+		return nil, fmt.Errorf("model: quality %g outside 1..%d", q, l)
 	}
 	w := make([]float32, l)
 	i := int(math.Floor(q)) - 1

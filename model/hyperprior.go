@@ -23,7 +23,7 @@ func JoinLatents(cfg Config, yImg, ySem *graph.Node) *graph.Node {
 		return yImg
 	}
 	if ySem == nil {
-		panic(fmt.Errorf("semcodec: model.JoinLatents: configuration %q codes y_sem but it is nil", cfg.Name))
+		panic(fmt.Errorf("model.JoinLatents: configuration %q codes y_sem but it is nil", cfg.Name))
 	}
 	return graph.Concatenate([]*graph.Node{yImg, ySem}, 3)
 }
@@ -98,12 +98,12 @@ func checkLatent(y *graph.Node, channels int, what string) {
 		if y != nil {
 			shape = y.Shape().String()
 		}
-		panic(fmt.Errorf("semcodec: model: want %s [B,h,w,%d], got %s", what, channels, shape))
+		panic(fmt.Errorf("model: want %s [B,h,w,%d], got %s", what, channels, shape))
 	}
 }
 
 func checkRank(x *graph.Node, rank int, what string) {
 	if x == nil || x.Rank() != rank {
-		panic(fmt.Errorf("semcodec: model: want %s of rank %d", what, rank))
+		panic(fmt.Errorf("model: want %s of rank %d", what, rank))
 	}
 }

@@ -25,12 +25,12 @@ import (
 // Errors.
 var (
 	// ErrUnknownConfig is returned by ConfigByName for a name it does not know.
-	ErrUnknownConfig = errors.New("semcodec: unknown model configuration")
+	ErrUnknownConfig = errors.New("model: unknown model configuration")
 	// ErrInvalidConfig is returned by Config.Validate for inconsistent settings.
-	ErrInvalidConfig = errors.New("semcodec: invalid model configuration")
+	ErrInvalidConfig = errors.New("model: invalid model configuration")
 	// ErrNotCodable is returned by Config.Codable for ablation settings whose latent
 	// cannot be written to a bitstream.
-	ErrNotCodable = errors.New("semcodec: model configuration is not codable")
+	ErrNotCodable = errors.New("model: model configuration is not codable")
 )
 
 // Grid factors fixed by the architecture, and by the file format that stores

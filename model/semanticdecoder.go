@@ -18,7 +18,7 @@ import (
 func SynthesizeSegmentation(ctx *context.Context, cfg Config, yHatSem *graph.Node) *graph.Node {
 	cfg.mustValidate()
 	if !cfg.Semantic {
-		panic(fmt.Errorf("semcodec: model.SynthesizeSegmentation: configuration %q has no semantic branch", cfg.Name))
+		panic(fmt.Errorf("model.SynthesizeSegmentation: configuration %q has no semantic branch", cfg.Name))
 	}
 	checkLatent(yHatSem, cfg.MSemantic, "ŷ_sem")
 	ctx = ctx.In(ScopeSemanticDecoder)

@@ -58,23 +58,23 @@ type convGeom struct {
 
 func newConvGeom(x, kernel *graph.Node, stride, dilation [2]int) convGeom {
 	if x.Rank() != 4 || kernel.Rank() != 4 {
-		panic(fmt.Errorf("semcodec: nn.Conv: want x [B,H,W,Cin] and kernel [kh,kw,Cin,Cout], got %s and %s",
+		panic(fmt.Errorf("nn.Conv: want x [B,H,W,Cin] and kernel [kh,kw,Cin,Cout], got %s and %s",
 			x.Shape(), kernel.Shape()))
 	}
 	if x.DType() != kernel.DType() {
-		panic(fmt.Errorf("semcodec: nn.Conv: dtypes differ: x %s, kernel %s", x.DType(), kernel.DType()))
+		panic(fmt.Errorf("nn.Conv: dtypes differ: x %s, kernel %s", x.DType(), kernel.DType()))
 	}
 	xd, kd := x.Shape().Dimensions, kernel.Shape().Dimensions
 	c := convGeom{b: xd[0], h: xd[1], w: xd[2], cin: xd[3], kh: kd[0], kw: kd[1], cout: kd[3]}
 	if kd[2] != c.cin {
-		panic(fmt.Errorf("semcodec: nn.Conv: x has %d channels but kernel %s expects %d", c.cin, kernel.Shape(), kd[2]))
+		panic(fmt.Errorf("nn.Conv: x has %d channels but kernel %s expects %d", c.cin, kernel.Shape(), kd[2]))
 	}
 	if c.kh%2 == 0 || c.kw%2 == 0 {
-		panic(fmt.Errorf("semcodec: nn.Conv: kernel %dx%d: only odd kernel sizes are supported", c.kh, c.kw))
+		panic(fmt.Errorf("nn.Conv: kernel %dx%d: only odd kernel sizes are supported", c.kh, c.kw))
 	}
 	for _, s := range append(stride[:], dilation[:]...) {
 		if s < 0 {
-			panic(fmt.Errorf("semcodec: nn.Conv: negative stride %v or dilation %v", stride, dilation))
+			panic(fmt.Errorf("nn.Conv: negative stride %v or dilation %v", stride, dilation))
 		}
 	}
 	c.sh, c.sw, c.dh, c.dw = max(stride[0], 1), max(stride[1], 1), max(dilation[0], 1), max(dilation[1], 1)

@@ -22,13 +22,13 @@ import (
 //   - kernel: the kernel gradient of that strided convolution, flipped back.
 func ConvTranspose(x, kernel *graph.Node, s int) *graph.Node {
 	if x.Rank() != 4 || kernel.Rank() != 4 || s < 1 {
-		panic(fmt.Errorf("semcodec: nn.ConvTranspose: want x [B,H,W,Cin], kernel [k,k,Cin,Cout] and s >= 1, got %s, %s, %d",
+		panic(fmt.Errorf("nn.ConvTranspose: want x [B,H,W,Cin], kernel [k,k,Cin,Cout] and s >= 1, got %s, %s, %d",
 			x.Shape(), kernel.Shape(), s))
 	}
 	kd := kernel.Shape().Dimensions
 	k := kd[0]
 	if kd[1] != k || k%2 == 0 || kd[2] != x.Shape().Dimensions[3] {
-		panic(fmt.Errorf("semcodec: nn.ConvTranspose: kernel %s does not fit x %s (square, odd, Cin first)",
+		panic(fmt.Errorf("nn.ConvTranspose: kernel %s does not fit x %s (square, odd, Cin first)",
 			kernel.Shape(), x.Shape()))
 	}
 	a := (k - 1) / 2

@@ -32,7 +32,7 @@ func withCustomGradient(inputs []*graph.Node, forward func(in []*graph.Node) *gr
 	for i, in := range inputs {
 		tapped[i] = graph.IdentityWithCustomGradient(in, func(_, _ *graph.Node) *graph.Node {
 			if v == nil {
-				panic(fmt.Errorf("semcodec: nn: custom gradient asked before the output gradient was seen"))
+				panic(fmt.Errorf("nn: custom gradient asked before the output gradient was seen"))
 			}
 			return backward(inputs, v, i)
 		})

@@ -148,5 +148,5 @@ func Relu(x *graph.Node) *graph.Node {
 // layerPanicf reports a graph-building error. Graph code panics (as GoMLX does); the
 // model package's API functions recover it into an error.
 func layerPanicf(format string, args ...any) {
-	panic(fmt.Errorf("semcodec: "+format, args...))
+	panic(fmt.Errorf("nn: "+format, args...))
 }

@@ -81,14 +81,14 @@ func FoldBatchNorm(weights, biases, scale, offset, mean, variance []float32) (fo
 	out := len(scale)
 	if out == 0 || len(offset) != out || len(mean) != out || len(variance) != out ||
 		len(weights)%out != 0 || (biases != nil && len(biases) != out) {
-		return nil, nil, fmt.Errorf("semcodec: nn.FoldBatchNorm: inconsistent sizes (weights %d, biases %d, bn %d/%d/%d/%d)",
+		return nil, nil, fmt.Errorf("nn.FoldBatchNorm: inconsistent sizes (weights %d, biases %d, bn %d/%d/%d/%d)",
 			len(weights), len(biases), len(scale), len(offset), len(mean), len(variance))
 	}
 	factor := make([]float64, out)
 	foldedBiases = make([]float32, out)
 	for o := range out {
 		if variance[o] < 0 {
-			return nil, nil, fmt.Errorf("semcodec: nn.FoldBatchNorm: negative variance %g in channel %d", variance[o], o)
+			return nil, nil, fmt.Errorf("nn.FoldBatchNorm: negative variance %g in channel %d", variance[o], o)
 		}
 		factor[o] = float64(scale[o]) / math.Sqrt(float64(variance[o])+BatchNormEpsilon)
 		b := 0.0

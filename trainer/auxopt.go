@@ -31,7 +31,7 @@ const (
 func quantilesVar(ctx *mlctx.Context) *mlctx.Variable {
 	v := ctx.GetVariableByScopeAndName("/"+model.ScopeEntropyBottleneck, nn.EntropyBottleneckQuantilesName)
 	if v == nil {
-		panic(fmt.Errorf("semcodec: the network has no %s/%s variable", model.ScopeEntropyBottleneck, nn.EntropyBottleneckQuantilesName))
+		panic(fmt.Errorf("trainer: the network has no %s/%s variable", model.ScopeEntropyBottleneck, nn.EntropyBottleneckQuantilesName))
 	}
 	return v
 }

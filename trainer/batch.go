@@ -51,10 +51,10 @@ const DefaultCacheBytes = 3 << 30
 // NewBatcher returns a Batcher of batch crops of crop×crop pixels.
 func NewBatcher(src Source, batch, crop int, seed uint64) (*Batcher, error) {
 	if src == nil || src.Len() == 0 {
-		return nil, fmt.Errorf("semcodec: no training images")
+		return nil, fmt.Errorf("trainer: no training images")
 	}
 	if batch < 1 || crop < 1 {
-		return nil, fmt.Errorf("semcodec: batch %d and crop %d must be positive", batch, crop)
+		return nil, fmt.Errorf("trainer: batch %d and crop %d must be positive", batch, crop)
 	}
 	return &Batcher{src: src, batch: batch, crop: crop, seed: seed, permEpoch: -1,
 		cache: map[int]*decodedItem{}, cacheLimit: DefaultCacheBytes}, nil
@@ -93,7 +93,7 @@ func (b *Batcher) plan(t int) []cropPlan {
 // Batch returns batch t (0-based: the batch of training step t+1).
 func (b *Batcher) Batch(t int) (*Batch, error) {
 	if t < 0 {
-		return nil, fmt.Errorf("semcodec: negative batch index %d", t)
+		return nil, fmt.Errorf("trainer: negative batch index %d", t)
 	}
 	plans := b.plan(t)
 	s := b.crop
@@ -128,11 +128,11 @@ func (b *Batcher) load(i int) (*decodedItem, error) {
 	}
 	img, lab, err := b.src.Load(i)
 	if err != nil {
-		return nil, fmt.Errorf("semcodec: load %s: %w", b.src.Item(i).Name, err)
+		return nil, fmt.Errorf("trainer: load %s: %w", b.src.Item(i).Name, err)
 	}
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	if lab != nil && len(lab) != w*h {
-		return nil, fmt.Errorf("semcodec: %s: %d labels for a %dx%d image", b.src.Item(i).Name, len(lab), w, h)
+		return nil, fmt.Errorf("trainer: %s: %d labels for a %dx%d image", b.src.Item(i).Name, len(lab), w, h)
 	}
 	d = &decodedItem{img: img, lab: lab}
 	size := int64(len(img.Pix) + len(lab))

@@ -54,7 +54,7 @@ const (
 
 var (
 	// ErrNoCheckpoint means a folder holds no checkpoint.
-	ErrNoCheckpoint = errors.New("semcodec: no checkpoint found")
+	ErrNoCheckpoint = errors.New("trainer: no checkpoint found")
 )
 
 // CheckpointError reports a checkpoint that cannot be read or used.
@@ -64,7 +64,7 @@ type CheckpointError struct {
 }
 
 func (e *CheckpointError) Error() string {
-	return fmt.Sprintf("semcodec: checkpoint %s: %v", e.Path, e.Err)
+	return fmt.Sprintf("trainer: checkpoint %s: %v", e.Path, e.Err)
 }
 func (e *CheckpointError) Unwrap() error { return e.Err }
 
@@ -247,11 +247,11 @@ func SaveCheckpoint(outDir string, ctx *mlctx.Context, meta CheckpointMeta, shar
 	for _, v := range vars {
 		val, err := v.Value()
 		if err != nil {
-			return "", fmt.Errorf("semcodec: checkpoint variable %s: %w", v.ScopeAndName(), err)
+			return "", fmt.Errorf("trainer: checkpoint variable %s: %w", v.ScopeAndName(), err)
 		}
 		var data []byte
 		if err := val.ConstBytes(func(b []byte) { data = slices.Clone(b) }); err != nil {
-			return "", fmt.Errorf("semcodec: checkpoint variable %s: %w", v.ScopeAndName(), err)
+			return "", fmt.Errorf("trainer: checkpoint variable %s: %w", v.ScopeAndName(), err)
 		}
 		if shard == nil || (shardLen > 0 && shardLen+int64(len(data)) > shardBytes) {
 			if err := closeShard(); err != nil {
@@ -491,7 +491,7 @@ func assignVariables(ctx *mlctx.Context, vals map[string]*tensors.Tensor, mayMis
 			err = v.SetValue(c)
 		}
 		if err != nil && firstErr == nil {
-			firstErr = fmt.Errorf("semcodec: set %s: %w", key, err)
+			firstErr = fmt.Errorf("trainer: set %s: %w", key, err)
 		}
 	})
 	for key := range vals {

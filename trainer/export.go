@@ -69,7 +69,7 @@ func foldAll(vals map[string][]float32, shapes map[string][]int) error {
 		var bn [4][]float32
 		for i, n := range bnNames {
 			if bn[i], ok = vals[conv+"/bn/"+n]; !ok {
-				return fmt.Errorf("semcodec: %s/bn lacks %s", conv, n)
+				return fmt.Errorf("trainer: %s/bn lacks %s", conv, n)
 			}
 		}
 		fw, fb, err := nn.FoldBatchNorm(w, vals[conv+"/"+nn.BiasesName], bn[0], bn[1], bn[2], bn[3])
@@ -160,13 +160,13 @@ func Export(ck *Checkpoint, opts ExportOptions) (*weights.File, error) {
 		opts.DType = ExportF16
 	}
 	if opts.DType != ExportF16 && opts.DType != ExportF32 {
-		return nil, fmt.Errorf("semcodec: export dtype %q, want %s or %s", opts.DType, ExportF16, ExportF32)
+		return nil, fmt.Errorf("trainer: export dtype %q, want %s or %s", opts.DType, ExportF16, ExportF32)
 	}
 	if opts.Quality == 0 {
 		opts.Quality = 1
 	}
 	if opts.Quality < 1 {
-		return nil, fmt.Errorf("semcodec: quality %d must be at least 1", opts.Quality)
+		return nil, fmt.Errorf("trainer: quality %d must be at least 1", opts.Quality)
 	}
 	be := opts.Backend
 	if be == nil {
@@ -230,7 +230,7 @@ func Export(ck *Checkpoint, opts ExportOptions) (*weights.File, error) {
 		return nil, err
 	}
 	if _, _, err := ModelContext(back, be); err != nil {
-		return nil, fmt.Errorf("semcodec: the exported file does not load: %w", err)
+		return nil, fmt.Errorf("trainer: the exported file does not load: %w", err)
 	}
 	return back, nil
 }

@@ -43,7 +43,7 @@ const ignoreByte = datapack.IgnoreLabel
 // or a corrupt pack fails here, naming the file.
 func OpenData(specs []string) (Source, error) {
 	if len(specs) == 0 {
-		return nil, errors.New("semcodec: no data given")
+		return nil, errors.New("trainer: no data given")
 	}
 	var parts []Source
 	for _, spec := range specs {
@@ -113,7 +113,7 @@ func ClassSet(src Source) (string, int, error) {
 			continue
 		}
 		if it.Classes != name || it.NumClasses != k {
-			return "", 0, fmt.Errorf("semcodec: data mixes class sets %s (%d classes) and %s (%d classes), e.g. at %s",
+			return "", 0, fmt.Errorf("trainer: data mixes class sets %s (%d classes) and %s (%d classes), e.g. at %s",
 				name, k, it.Classes, it.NumClasses, it.Name)
 		}
 	}

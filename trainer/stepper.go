@@ -45,7 +45,7 @@ func NewStepper(opts Options) (st *Stepper, err error) {
 	s := &Stepper{opts: opts, ctx: mlctx.New(), lr: math.NaN()}
 	defer func() {
 		if r := recover(); r != nil {
-			st, err = nil, fmt.Errorf("semcodec: building the training graph: %v", r)
+			st, err = nil, fmt.Errorf("trainer: building the training graph: %v", r)
 		}
 		if err != nil {
 			s.Close()
@@ -112,7 +112,7 @@ func (s *Stepper) Step(t int64, b *Batch) (StepLog, error) {
 	labels.FinalizeAll()
 	rate.FinalizeAll()
 	if err != nil {
-		return StepLog{}, fmt.Errorf("semcodec: step %d: %w", t, err)
+		return StepLog{}, fmt.Errorf("trainer: step %d: %w", t, err)
 	}
 	defer finalize(outs)
 	log := StepLog{Step: t, Loss: scalar(outs[0]), PSNR: psnrOf(scalar(outs[1])), BPP: scalar(outs[2]), CE: scalar(outs[3])}
@@ -184,7 +184,7 @@ const adamEpsilon = 1e-8
 func newAdam(learningRate float64) (gradientOptimizer, error) {
 	opt, ok := optimizers.Adam().LearningRate(learningRate).Epsilon(adamEpsilon).Done().(gradientOptimizer)
 	if !ok {
-		return nil, errors.New("semcodec: GoMLX's Adam no longer takes precomputed gradients")
+		return nil, errors.New("trainer: GoMLX's Adam no longer takes precomputed gradients")
 	}
 	return opt, nil
 }

@@ -58,13 +58,13 @@ const (
 var (
 	// ErrInterrupted is returned when the context was cancelled (Ctrl-C):
 	// a checkpoint of the last completed step was saved first.
-	ErrInterrupted = errors.New("semcodec: training interrupted")
+	ErrInterrupted = errors.New("trainer: training interrupted")
 	// ErrDiverged is returned when the loss became NaN or infinite; the
 	// state is not checkpointed, earlier checkpoints are kept.
-	ErrDiverged = errors.New("semcodec: training diverged (loss is not finite)")
+	ErrDiverged = errors.New("trainer: training diverged (loss is not finite)")
 	// ErrOutInUse means the output folder holds checkpoints of a run that
 	// was not asked to be resumed.
-	ErrOutInUse = errors.New("semcodec: output folder already holds checkpoints")
+	ErrOutInUse = errors.New("trainer: output folder already holds checkpoints")
 )
 
 // Options configure Train. Zero values take the defaults noted.
@@ -146,15 +146,15 @@ func (o *Options) setDefaults() {
 
 func (o *Options) validate() error {
 	if o.Init != "" && o.Resume {
-		return errors.New("semcodec: a run either resumes a checkpoint or starts from an exported model, not both")
+		return errors.New("trainer: a run either resumes a checkpoint or starts from an exported model, not both")
 	}
 	switch {
 	case o.CkptEvery < 0 || o.ValEvery < 0 || o.ValImages < 0 || o.ValCrop < 0:
-		return errors.New("semcodec: negative --ckpt-every, --val-every, --val-images or --val-crop")
+		return errors.New("trainer: negative --ckpt-every, --val-every, --val-images or --val-crop")
 	case o.CheckpointState != StateFull && o.CheckpointState != StateWeights:
-		return fmt.Errorf("semcodec: checkpoint state %q, want %s or %s", o.CheckpointState, StateFull, StateWeights)
+		return fmt.Errorf("trainer: checkpoint state %q, want %s or %s", o.CheckpointState, StateFull, StateWeights)
 	case o.OutDir == "":
-		return errors.New("semcodec: no output folder")
+		return errors.New("trainer: no output folder")
 	}
 	return o.validateStep()
 }
@@ -163,13 +163,13 @@ func (o *Options) validate() error {
 func (o *Options) validateStep() error {
 	switch {
 	case o.Steps < 0 || o.Batch < 1 || o.Crop < 1:
-		return fmt.Errorf("semcodec: steps %d, batch %d and crop %d must be positive", o.Steps, o.Batch, o.Crop)
+		return fmt.Errorf("trainer: steps %d, batch %d and crop %d must be positive", o.Steps, o.Batch, o.Crop)
 	case math.IsNaN(o.ClipNorm):
-		return errors.New("semcodec: gradient clip norm is NaN")
+		return errors.New("trainer: gradient clip norm is NaN")
 	case o.LearningRate <= 0 || math.IsNaN(o.LearningRate) || o.DecayFactor <= 0 || o.AuxLearningRate <= 0:
-		return fmt.Errorf("semcodec: learning rate %g and decay factor %g must be positive", o.LearningRate, o.DecayFactor)
+		return fmt.Errorf("trainer: learning rate %g and decay factor %g must be positive", o.LearningRate, o.DecayFactor)
 	case o.Backend == nil:
-		return errors.New("semcodec: no backend")
+		return errors.New("trainer: no backend")
 	}
 	return o.Config.Validate()
 }
@@ -246,7 +246,7 @@ func Train(ctx context.Context, data, val Source, opts Options) (res *Result, er
 			return nil, err
 		}
 		if vk != 0 && k != 0 && (vs != classSet || vk != k) {
-			return nil, fmt.Errorf("semcodec: validation classes %s (%d) differ from training classes %s (%d)", vs, vk, classSet, k)
+			return nil, fmt.Errorf("trainer: validation classes %s (%d) differ from training classes %s (%d)", vs, vk, classSet, k)
 		}
 		if k == 0 {
 			classSet, k = vs, vk
@@ -298,7 +298,7 @@ func Train(ctx context.Context, data, val Source, opts Options) (res *Result, er
 
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("semcodec: training failed: %v", r)
+			err = fmt.Errorf("trainer: training failed: %v", r)
 		}
 		s.close()
 	}()
@@ -594,7 +594,7 @@ func buildOnly(be backends.Backend, ctx *mlctx.Context, fn func(ctx *mlctx.Conte
 	g := graph.NewGraph(be, "semcodec-variables")
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("semcodec: building the network: %v", r)
+			err = fmt.Errorf("trainer: building the network: %v", r)
 		}
 		g.Finalize()
 	}()

@@ -33,7 +33,7 @@ func loadVal(src Source, limit, crop int) ([]valItem, error) {
 	for i := 0; i < n; i++ {
 		img, lab, err := src.Load(i)
 		if err != nil {
-			return nil, fmt.Errorf("semcodec: validation image %s: %w", src.Item(i).Name, err)
+			return nil, fmt.Errorf("trainer: validation image %s: %w", src.Item(i).Name, err)
 		}
 		w, h := img.Rect.Dx(), img.Rect.Dy()
 		x0, y0, cw, ch := 0, 0, w, h
@@ -115,7 +115,7 @@ func (s *session) validateLevel(step int64, level int) (*ValResult, error) {
 		labels.FinalizeAll()
 		rate.FinalizeAll()
 		if err != nil {
-			return nil, fmt.Errorf("semcodec: validation: %w", err)
+			return nil, fmt.Errorf("trainer: validation: %w", err)
 		}
 		res.PSNR += psnrOf(scalar(outs[0]))
 		res.BPP += scalar(outs[1])

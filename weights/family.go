@@ -45,13 +45,13 @@ func NewFamily(files ...*File) (*Family, error) {
 func LoadFamily(fsys fs.FS, pattern string) (*Family, error) {
 	names, err := fs.Glob(fsys, pattern)
 	if err != nil {
-		return nil, fmt.Errorf("semcodec: %w", err)
+		return nil, fmt.Errorf("weights: %w", err)
 	}
 	ms := make([]*member, 0, len(names))
 	for _, name := range names {
 		fh, err := fsys.Open(name)
 		if err != nil {
-			return nil, fmt.Errorf("semcodec: %w", err)
+			return nil, fmt.Errorf("weights: %w", err)
 		}
 		meta, err := DecodeMetadata(fh)
 		fh.Close()
@@ -76,13 +76,13 @@ func newFamily(ms []*member) (*Family, error) {
 		if i == 0 {
 			fam.name = m.meta.Model
 		} else if m.meta.Model != fam.name {
-			return nil, fmt.Errorf("semcodec: model family mixes %q and %q", fam.name, m.meta.Model)
+			return nil, fmt.Errorf("weights: model family mixes %q and %q", fam.name, m.meta.Model)
 		}
 		if m.meta.Quality < 1 {
-			return nil, fmt.Errorf("semcodec: model %q has quality %d; qualities start at 1", m.meta.Model, m.meta.Quality)
+			return nil, fmt.Errorf("weights: model %q has quality %d; qualities start at 1", m.meta.Model, m.meta.Quality)
 		}
 		if i > 0 && ms[i-1].meta.Quality == m.meta.Quality {
-			return nil, fmt.Errorf("semcodec: model family %q has two files for quality %d", fam.name, m.meta.Quality)
+			return nil, fmt.Errorf("weights: model family %q has two files for quality %d", fam.name, m.meta.Quality)
 		}
 	}
 	return fam, nil

@@ -58,7 +58,7 @@ func (f *File) Add(t *Tensor) error {
 		return err
 	}
 	if _, dup := f.tensors[t.Name]; dup {
-		return fmt.Errorf("semcodec: duplicate tensor %q", t.Name)
+		return fmt.Errorf("weights: duplicate tensor %q", t.Name)
 	}
 	f.tensors[t.Name] = t
 	f.raw = nil
@@ -67,7 +67,7 @@ func (f *File) Add(t *Tensor) error {
 
 func checkName(name string) error {
 	if name == "" || name == metadataKey {
-		return fmt.Errorf("semcodec: invalid tensor name %q", name)
+		return fmt.Errorf("weights: invalid tensor name %q", name)
 	}
 	return nil
 }
@@ -89,7 +89,7 @@ func (f *File) Float32(name string, shape ...int) ([]float32, error) {
 		return nil, err
 	}
 	if !t.HasShape(shape...) {
-		return nil, fmt.Errorf("semcodec: tensor %q has shape %v, want %v", name, t.Shape, shape)
+		return nil, fmt.Errorf("weights: tensor %q has shape %v, want %v", name, t.Shape, shape)
 	}
 	return t.Float32()
 }
@@ -147,7 +147,7 @@ func (f *File) encodeMetadata() (map[string]string, error) {
 	for k, v := range m.Extra {
 		switch k {
 		case KeyFormat, KeyFormatVersion, KeyModel, KeyConfig, KeyLambda, KeyQuality, KeyClasses, KeyPalette:
-			return nil, fmt.Errorf("semcodec: metadata key %q is reserved; set the Metadata field instead", k)
+			return nil, fmt.Errorf("weights: metadata key %q is reserved; set the Metadata field instead", k)
 		}
 		out[k] = v
 	}
@@ -157,7 +157,7 @@ func (f *File) encodeMetadata() (map[string]string, error) {
 	if len(m.Config) > 0 {
 		var buf bytes.Buffer
 		if err := json.Compact(&buf, m.Config); err != nil {
-			return nil, fmt.Errorf("semcodec: metadata config is not valid JSON: %w", err)
+			return nil, fmt.Errorf("weights: metadata config is not valid JSON: %w", err)
 		}
 		out[KeyConfig] = buf.String()
 	}

@@ -17,7 +17,7 @@ import (
 func Read(path string) (*File, error) {
 	fh, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("semcodec: %w", err)
+		return nil, fmt.Errorf("weights: %w", err)
 	}
 	defer fh.Close()
 	if st, err := fh.Stat(); err == nil && st.Size() > MaxFileSize {
@@ -35,7 +35,7 @@ func Read(path string) (*File, error) {
 func ReadFS(fsys fs.FS, name string) (*File, error) {
 	fh, err := fsys.Open(name)
 	if err != nil {
-		return nil, fmt.Errorf("semcodec: %w", err)
+		return nil, fmt.Errorf("weights: %w", err)
 	}
 	defer fh.Close()
 	f, err := Decode(fh)
@@ -121,9 +121,9 @@ func DecodeMetadata(r io.Reader) (Metadata, error) {
 // inside a model file is unexpected.
 func noEOF(err error) error {
 	if errors.Is(err, io.EOF) {
-		return fmt.Errorf("semcodec: model file truncated: %w", io.ErrUnexpectedEOF)
+		return fmt.Errorf("weights: model file truncated: %w", io.ErrUnexpectedEOF)
 	}
-	return fmt.Errorf("semcodec: reading model file: %w", err)
+	return fmt.Errorf("weights: reading model file: %w", err)
 }
 
 // header is a parsed and validated JSON header.

@@ -99,7 +99,7 @@ func newTensor(name string, dt DType, shape []int, n int) (*Tensor, error) {
 		return nil, err
 	}
 	if count != int64(n) {
-		return nil, fmt.Errorf("semcodec: tensor %q: %d values for shape %v", name, n, shape)
+		return nil, fmt.Errorf("weights: tensor %q: %d values for shape %v", name, n, shape)
 	}
 	return &Tensor{Name: name, DType: dt, Shape: append([]int(nil), shape...), Data: make([]byte, n*dt.Size())}, nil
 }
@@ -220,7 +220,7 @@ func (t *Tensor) Int32() ([]int32, error) {
 			out[i] = int32(d[i])
 		}
 	default:
-		return nil, fmt.Errorf("semcodec: tensor %q is %v, not an integer type", t.Name, t.DType)
+		return nil, fmt.Errorf("weights: tensor %q is %v, not an integer type", t.Name, t.DType)
 	}
 	return out, nil
 }
@@ -229,14 +229,14 @@ func (t *Tensor) Int32() ([]int32, error) {
 // not) and returns the element count.
 func (t *Tensor) check() (int, error) {
 	if !t.DType.valid() {
-		return 0, fmt.Errorf("semcodec: tensor %q: invalid dtype %v", t.Name, t.DType)
+		return 0, fmt.Errorf("weights: tensor %q: invalid dtype %v", t.Name, t.DType)
 	}
 	n, err := numElements(t.Shape, math.MaxInt32)
 	if err != nil {
-		return 0, fmt.Errorf("semcodec: tensor %q: %w", t.Name, err)
+		return 0, fmt.Errorf("weights: tensor %q: %w", t.Name, err)
 	}
 	if int64(len(t.Data)) != n*int64(t.DType.Size()) {
-		return 0, fmt.Errorf("semcodec: tensor %q: %d data bytes for %v%v", t.Name, len(t.Data), t.DType, t.Shape)
+		return 0, fmt.Errorf("weights: tensor %q: %d data bytes for %v%v", t.Name, len(t.Data), t.DType, t.Shape)
 	}
 	return int(n), nil
 }

@@ -66,19 +66,19 @@ const metadataKey = "__metadata__"
 // FormatError reports that the input is not a valid model file.
 type FormatError string
 
-func (e FormatError) Error() string { return "semcodec: invalid model file: " + string(e) }
+func (e FormatError) Error() string { return "weights: invalid model file: " + string(e) }
 
 // UnsupportedError reports a valid file that uses a feature or version this
 // package does not support.
 type UnsupportedError string
 
-func (e UnsupportedError) Error() string { return "semcodec: unsupported model file: " + string(e) }
+func (e UnsupportedError) Error() string { return "weights: unsupported model file: " + string(e) }
 
 // ErrNotFound is returned (wrapped) when a tensor or quality level is missing.
-var ErrNotFound = errors.New("semcodec: not found in model")
+var ErrNotFound = errors.New("weights: not found in model")
 
 // ErrTooLarge is returned when a file exceeds MaxFileSize.
-var ErrTooLarge = errors.New("semcodec: model file too large")
+var ErrTooLarge = errors.New("weights: model file too large")
 
 // IDSize is the length of a model ID in bytes.
 const IDSize = 8

@@ -271,7 +271,7 @@ func TestHostileInput(t *testing.T) {
 			if err == nil {
 				t.Fatal("Parse: no error")
 			}
-			if !strings.HasPrefix(err.Error(), "semcodec:") {
+			if !strings.HasPrefix(err.Error(), "weights:") {
 				t.Errorf("error %q lacks the prefix", err)
 			}
 			switch c.want.(type) {

@@ -72,13 +72,13 @@ or an input that is already a .smc file).`,
 			var buf bytes.Buffer
 			if err := codec.Encode(&buf, img, opts); err != nil {
 				if errors.Is(err, codec.ErrTooLarge) || errors.Is(err, codec.ErrEmpty) {
-					return badInput(trimPrefix(err))
+					return badInput(err)
 				}
-				return trimPrefix(err)
+				return err
 			}
 			cfg, err := codec.DecodeConfig(bytes.NewReader(buf.Bytes()))
 			if err != nil {
-				return trimPrefix(err)
+				return err
 			}
 			outs[0].write = bytesOutput(buf.Bytes())
 			if err := writeOutputs(cmd, outs); err != nil {
@@ -122,7 +122,7 @@ func loadModel(path string) (*codec.Model, error) {
 	}
 	m, err := codec.LoadModel(path)
 	if err != nil {
-		return nil, badInput(trimPrefix(err))
+		return nil, badInput(err)
 	}
 	return m, nil
 }

@@ -96,7 +96,7 @@ func runDataPack(cmd *cobra.Command, f packFlags) error {
 	specs := trainer.SplitSpecs(f.data)
 	samples, err := dataset.ListAll(specs)
 	if err != nil {
-		return badInput(trimPrefix(err))
+		return badInput(err)
 	}
 	names := trainer.RelativeNames(samples)
 	stderr := cmd.ErrOrStderr()
@@ -132,7 +132,7 @@ func runDataPack(cmd *cobra.Command, f packFlags) error {
 			continue
 		}
 		if err := atomicfile.WriteFile(f.out, func(out io.Writer) error { _, err := w.WriteTo(out); return err }); err != nil {
-			return trimPrefix(err)
+			return err
 		}
 		st := w.Stat()
 		labelled := 0
@@ -204,12 +204,12 @@ func packSamples(samples []dataset.Sample, names []string, opts *datapack.Option
 			for i := range jobs {
 				s, src, err := loadSample(samples[i], names[i])
 				if err != nil {
-					results[i] <- result{err: badInput(trimPrefix(err))}
+					results[i] <- result{err: badInput(err)}
 					continue
 				}
 				e, err := datapack.Encode(s, w.Options())
 				if err != nil {
-					results[i] <- result{err: badInput(trimPrefix(err))}
+					results[i] <- result{err: badInput(err)}
 					continue
 				}
 				e.AddSourceBytes(src)
@@ -234,7 +234,7 @@ func packSamples(samples []dataset.Sample, names []string, opts *datapack.Option
 			continue
 		}
 		if err := w.AddEncoded(r.e); err != nil {
-			firstErr = badInput(trimPrefix(err))
+			firstErr = badInput(err)
 			continue
 		}
 		if (i+1)%50 == 0 || i+1 == len(samples) {
@@ -289,7 +289,7 @@ set. Exit codes: 0 valid, 1 usage error, 2 corrupt or unreadable pack.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := datapack.Open(args[0])
 			if err != nil {
-				return badInput(trimPrefix(err))
+				return badInput(err)
 			}
 			cfg := p.Config()
 			sets := map[string]int{}

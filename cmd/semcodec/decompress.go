@@ -90,12 +90,12 @@ with a model that is not available).`,
 			var labels *codec.Labels
 			if segOnly {
 				if labels, err = d.DecodeSegmentation(f); err != nil {
-					return badInput(trimPrefix(err))
+					return badInput(err)
 				}
 			} else {
 				res, err := d.Decode(f)
 				if err != nil {
-					return badInput(trimPrefix(err))
+					return badInput(err)
 				}
 				img, labels = res.Image, res.Segmentation
 				if labels == nil && (segPath != "" || segColor != "") {

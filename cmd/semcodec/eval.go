@@ -103,7 +103,7 @@ separate items with commas.`,
 func runEvalCompression(cmd *cobra.Command, f compressionFlags) error {
 	images, err := eval.ListImages(f.data)
 	if err != nil {
-		return badInput(unprefixed(err))
+		return badInput(err)
 	}
 	if f.limit < 0 {
 		return fmt.Errorf("--limit %d is negative", f.limit)
@@ -117,7 +117,7 @@ func runEvalCompression(cmd *cobra.Command, f compressionFlags) error {
 	}
 	for _, c := range codecs {
 		if _, err := eval.Lookup(c); err != nil {
-			return unprefixed(err)
+			return err
 		}
 	}
 	opts, err := gridOptions(f.grids, codecs, f.model)
@@ -128,7 +128,7 @@ func runEvalCompression(cmd *cobra.Command, f compressionFlags) error {
 	for _, a := range f.against {
 		r, err := eval.ParseAgainst(a)
 		if err != nil {
-			return badInput(unprefixed(err))
+			return badInput(err)
 		}
 		refs = append(refs, r...)
 	}
@@ -146,15 +146,15 @@ func runEvalCompression(cmd *cobra.Command, f compressionFlags) error {
 	if err != nil {
 		var fe *imageio.FileError
 		if errors.As(err, &fe) {
-			return badInput(unprefixed(err))
+			return badInput(err)
 		}
-		return unprefixed(err)
+		return err
 	}
 	report := eval.NewReport(rep, f.data, refs)
 	report.Command = commandLine(cmd)
 	if f.jsonOut != "" {
 		if err := eval.WriteReport(f.jsonOut, report); err != nil {
-			return unprefixed(err)
+			return err
 		}
 		fmt.Fprintf(stderr, "wrote %s\n", f.jsonOut)
 	}
@@ -165,7 +165,7 @@ func runEvalCompression(cmd *cobra.Command, f compressionFlags) error {
 		}
 		paths, err := figures.WriteRD(f.plot, report.Codecs, report.References, figures.RDOptions{Title: title, MaxBPP: f.maxBPP})
 		if err != nil {
-			return unprefixed(err)
+			return err
 		}
 		fmt.Fprintf(stderr, "wrote %s\n", strings.Join(paths, ", "))
 	}
@@ -303,20 +303,6 @@ func (p *evalProgress) finish() {
 	}
 }
 
-// unprefixed drops the "semcodec: " that package errors carry, since run
-// prints it once for the whole line.
-func unprefixed(err error) error {
-	if err == nil {
-		return nil
-	}
-	return evalError{err}
-}
-
-type evalError struct{ err error }
-
-func (e evalError) Error() string { return strings.TrimPrefix(e.err.Error(), "semcodec: ") }
-func (e evalError) Unwrap() error { return e.err }
-
 type reportFlags struct {
 	jsonIn, plot, title, codecs, refs string
 	maxBPP                            float64
@@ -349,7 +335,7 @@ subset of the codecs and references.`,
 func runEvalReport(cmd *cobra.Command, f reportFlags) error {
 	r, err := eval.ReadReport(f.jsonIn)
 	if err != nil {
-		return badInput(unprefixed(err))
+		return badInput(err)
 	}
 	pick := func(all []eval.Curve, list, what string) ([]eval.Curve, error) {
 		if list == "" {
@@ -384,7 +370,7 @@ func runEvalReport(cmd *cobra.Command, f reportFlags) error {
 		}
 		paths, err := figures.WriteRD(f.plot, codecs, refs, figures.RDOptions{Title: title, MaxBPP: f.maxBPP})
 		if err != nil {
-			return unprefixed(err)
+			return err
 		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", strings.Join(paths, ", "))
 	}
@@ -439,7 +425,7 @@ func runEvalSegmentation(cmd *cobra.Command, f segmentationFlags) error {
 	}
 	c, err := eval.New(f.codec, opts)
 	if err != nil {
-		return unprefixed(err)
+		return err
 	}
 	if cl, ok := c.(io.Closer); ok {
 		defer cl.Close()
@@ -450,7 +436,7 @@ func runEvalSegmentation(cmd *cobra.Command, f segmentationFlags) error {
 	}
 	pairs, layout, err := eval.ListSegmentation(f.data, f.split)
 	if err != nil {
-		return badInput(unprefixed(err))
+		return badInput(err)
 	}
 	if f.limit > 0 && f.limit < len(pairs) {
 		pairs = pairs[:f.limit]
@@ -470,9 +456,9 @@ func runEvalSegmentation(cmd *cobra.Command, f segmentationFlags) error {
 	if err != nil {
 		var fe *imageio.FileError
 		if errors.As(err, &fe) || errors.Is(err, eval.ErrSizeMismatch) {
-			return badInput(unprefixed(err))
+			return badInput(err)
 		}
-		return unprefixed(err)
+		return err
 	}
 	if f.jsonOut != "" {
 		out := struct {
@@ -493,7 +479,7 @@ func runEvalSegmentation(cmd *cobra.Command, f segmentationFlags) error {
 			return err
 		}
 		if err := atomicfile.WriteBytes(f.jsonOut, append(b, '\n')); err != nil {
-			return unprefixed(err)
+			return err
 		}
 	}
 	w := cmd.OutOrStdout()
@@ -561,25 +547,25 @@ func runEvalGallery(cmd *cobra.Command, f galleryFlags) error {
 	codecs := splitList(f.codecs)
 	for _, c := range codecs {
 		if _, err := eval.Lookup(c); err != nil {
-			return unprefixed(err)
+			return err
 		}
 	}
 	img, err := imageio.ReadImage(f.image)
 	if err != nil {
-		return badInput(unprefixed(err))
+		return badInput(err)
 	}
 	tiles := []figures.Tile{{Image: img, Title: "original", Caption: baseName(f.image)}}
 	for _, name := range codecs {
 		c, err := eval.New(name, eval.Options{Model: f.model})
 		if err != nil {
-			return unprefixed(err)
+			return err
 		}
 		p, err := eval.EncodeNearRate(c, img, f.bpp, nil)
 		if cl, ok := c.(io.Closer); ok {
 			cl.Close()
 		}
 		if err != nil {
-			return unprefixed(err)
+			return err
 		}
 		tiles = append(tiles, figures.Tile{Image: p.Image, Title: fmt.Sprintf("%s (quality %d)", name, p.Quality),
 			Caption: figures.Caption(p.BPP, p.PSNR, p.MSSSIM)})
@@ -590,10 +576,10 @@ func runEvalGallery(cmd *cobra.Command, f galleryFlags) error {
 	}
 	sheet, err := figures.Gallery(tiles, figures.GalleryOptions{Crop: crop, Columns: f.columns})
 	if err != nil {
-		return unprefixed(err)
+		return err
 	}
 	if err := imageio.WritePNG(f.out, sheet); err != nil {
-		return unprefixed(err)
+		return err
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", f.out)
 	return nil

@@ -37,7 +37,7 @@ Exit codes: 0 success, 1 usage error, 2 unreadable or damaged checkpoint.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ck, err := trainer.LoadCheckpoint(ckpt)
 			if err != nil {
-				return badInput(trimPrefix(err))
+				return badInput(err)
 			}
 			be, err := newBackend(backendSpec)
 			if err != nil {
@@ -47,9 +47,9 @@ Exit codes: 0 success, 1 usage error, 2 unreadable or damaged checkpoint.`,
 				FoldBatchNorm: fold, Backend: be})
 			if err != nil {
 				if isInputError(err) {
-					return badInput(trimPrefix(err))
+					return badInput(err)
 				}
-				return trimPrefix(err)
+				return err
 			}
 			frozen := "entropy tables frozen"
 			if cfgErr := ck.Meta.Config.Codable(); cfgErr != nil {
@@ -57,10 +57,10 @@ Exit codes: 0 success, 1 usage error, 2 unreadable or damaged checkpoint.`,
 			}
 			data, err := back.Bytes()
 			if err != nil {
-				return trimPrefix(err)
+				return err
 			}
 			if err := weights.WriteFile(out, back); err != nil {
-				return trimPrefix(err)
+				return err
 			}
 			id, _ := back.ID()
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %s step %d, %d tensors, %.2f MiB (%s), λ=%g, quality %d, model ID %s, %s\n",

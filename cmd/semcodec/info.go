@@ -37,7 +37,7 @@ Exit codes: 0 success, 1 usage error, 2 unreadable or corrupt file.`,
 			defer f.Close()
 			info, err := codec.Inspect(f)
 			if err != nil {
-				return badInput(trimPrefix(err))
+				return badInput(err)
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {

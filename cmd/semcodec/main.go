@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -44,11 +43,8 @@ func runIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	// Package errors already carry the "semcodec:" prefix; add it only when missing.
-	msg := err.Error()
-	if !strings.HasPrefix(msg, "semcodec:") {
-		msg = "semcodec: " + msg
-	}
+	// Packages prefix their own errors ("codec: ..."); the command names itself.
+	msg := "semcodec: " + err.Error()
 	fmt.Fprintln(stderr, msg)
 	var in *inputError
 	if errors.As(err, &in) {

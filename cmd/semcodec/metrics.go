@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -73,11 +72,11 @@ type metricsJSON struct {
 func compareFiles(refPath, distPath string) (metrics.ImageResult, error) {
 	ref, err := imageio.ReadImage(refPath)
 	if err != nil {
-		return metrics.ImageResult{}, trimPrefix(err)
+		return metrics.ImageResult{}, err
 	}
 	dist, err := imageio.ReadImage(distPath)
 	if err != nil {
-		return metrics.ImageResult{}, trimPrefix(err)
+		return metrics.ImageResult{}, err
 	}
 	if ref.Rect.Size() != dist.Rect.Size() {
 		return metrics.ImageResult{}, fmt.Errorf("%s is %dx%d but the reference %s is %dx%d",
@@ -85,19 +84,10 @@ func compareFiles(refPath, distPath string) (metrics.ImageResult, error) {
 	}
 	r, err := metrics.CompareImages(ref, dist)
 	if err != nil {
-		return r, fmt.Errorf("%s vs %s: %w", refPath, distPath, trimPrefix(err))
+		return r, fmt.Errorf("%s vs %s: %w", refPath, distPath, err)
 	}
 	return r, nil
 }
-
-// trimPrefix drops the package errors' "semcodec: " prefix, which run adds
-// once for the whole line.
-func trimPrefix(err error) error { return prefixless{err} }
-
-type prefixless struct{ err error }
-
-func (p prefixless) Error() string { return strings.TrimPrefix(p.err.Error(), "semcodec: ") }
-func (p prefixless) Unwrap() error { return p.err }
 
 func finite(v float64) *float64 {
 	if math.IsInf(v, 0) || math.IsNaN(v) {

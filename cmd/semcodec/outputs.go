@@ -120,7 +120,7 @@ func checkWritable(outs []output) error {
 			continue
 		}
 		if err := atomicfile.Check(o.path); err != nil {
-			return trimPrefix(err)
+			return err
 		}
 	}
 	return nil
@@ -143,7 +143,7 @@ func writeOutputs(cmd *cobra.Command, outs []output) error {
 		}
 	}
 	if err := atomicfile.WriteAll(all...); err != nil {
-		return trimPrefix(err)
+		return err
 	}
 	return nil
 }
@@ -198,13 +198,13 @@ func readImageInput(cmd *cobra.Command, path string) (*image.RGBA, error) {
 		rc.Close()
 		img, err := imageio.ReadImage(path) // its errors name path
 		if err != nil {
-			return nil, badInput(trimPrefix(err))
+			return nil, badInput(err)
 		}
 		return img, nil
 	}
 	img, err := imageio.DecodeImage(r)
 	if err != nil {
-		return nil, badInput(fmt.Errorf("read standard input: %s", strings.TrimPrefix(err.Error(), "semcodec: ")))
+		return nil, badInput(fmt.Errorf("read standard input: %s", err))
 	}
 	return img, nil
 }

@@ -87,27 +87,27 @@ Exit codes: 0 success, 1 usage error, 2 bad input.`,
 			}
 			img, err := imageio.ReadImage(in)
 			if err != nil {
-				return badInput(trimPrefix(err))
+				return badInput(err)
 			}
 
 			var buf bytes.Buffer
 			t0 := time.Now()
 			if err := codec.Encode(&buf, img, opts); err != nil {
 				if errors.Is(err, codec.ErrTooLarge) || errors.Is(err, codec.ErrEmpty) {
-					return badInput(trimPrefix(err))
+					return badInput(err)
 				}
-				return trimPrefix(err)
+				return err
 			}
 			encTime := time.Since(t0)
 			t0 = time.Now()
 			res, err := dec.Decode(bytes.NewReader(buf.Bytes()))
 			if err != nil {
-				return trimPrefix(err)
+				return err
 			}
 			decTime := time.Since(t0)
 			score, err := metrics.CompareImages(img, res.Image)
 			if err != nil {
-				return trimPrefix(err)
+				return err
 			}
 			outs[0].write = bytesOutput(buf.Bytes())
 			outs[1].write = pngOutput(res.Image)
@@ -166,7 +166,7 @@ func checkNewDir(dir string) error {
 		d = parent
 	}
 	if err := atomicfile.CheckDir(d); err != nil {
-		return fmt.Errorf("cannot create --out-dir %s: %w", dir, trimPrefix(err))
+		return fmt.Errorf("cannot create --out-dir %s: %w", dir, err)
 	}
 	return nil
 }

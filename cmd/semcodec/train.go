@@ -173,11 +173,11 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 		}
 		mf, err := weights.Read(f.init)
 		if err != nil {
-			return badInput(fmt.Errorf("--init: %s", trimPrefix(err)))
+			return badInput(fmt.Errorf("--init: %s", err))
 		}
 		mc, err := trainer.ConfigOf(mf)
 		if err != nil {
-			return badInput(fmt.Errorf("--init %s: %s", f.init, trimPrefix(err)))
+			return badInput(fmt.Errorf("--init %s: %s", f.init, err))
 		}
 		if !archChanged {
 			cfg = mc
@@ -193,11 +193,11 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 		// The checkpoint's settings stand unless a flag says otherwise.
 		dir, err := trainer.FindCheckpoint(f.out)
 		if err != nil {
-			return badInput(trimPrefix(err))
+			return badInput(err)
 		}
 		meta, err := trainer.ReadCheckpointMeta(dir)
 		if err != nil {
-			return badInput(trimPrefix(err))
+			return badInput(err)
 		}
 		if !archChanged {
 			cfg = meta.Config
@@ -237,12 +237,12 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 	specs := trainer.SplitSpecs(f.data)
 	data, err := trainer.OpenData(specs)
 	if err != nil {
-		return badInput(trimPrefix(err))
+		return badInput(err)
 	}
 	var val trainer.Source
 	if f.val != "" {
 		if val, err = trainer.OpenData(trainer.SplitSpecs(f.val)); err != nil {
-			return badInput(trimPrefix(err))
+			return badInput(err)
 		}
 	}
 	stderr := cmd.ErrOrStderr()
@@ -265,7 +265,7 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 		// Refuse before the log below is truncated.
 		if list, _ := trainer.ListCheckpoints(f.out); len(list) > 0 {
 			return fmt.Errorf("%w: %s (pass --resume to continue it, or choose another --out)",
-				trimPrefix(trainer.ErrOutInUse), list[len(list)-1])
+				trainer.ErrOutInUse, list[len(list)-1])
 		}
 	}
 	if f.jsonLog != "" {
@@ -295,9 +295,9 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 	res, err := trainer.Train(ctx, data, val, opts)
 	if err != nil {
 		if isInputError(err) {
-			return badInput(trimPrefix(err))
+			return badInput(err)
 		}
-		return trimPrefix(err)
+		return err
 	}
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "trained steps %d..%d", res.StartStep, res.Step)

@@ -25,12 +25,12 @@ const MinPoints = 4
 var (
 	// ErrTooFewPoints means a curve has fewer than MinPoints points with
 	// distinct rates and distinct qualities.
-	ErrTooFewPoints = errors.New("semcodec: bd-rate needs at least 4 points with distinct values per curve")
+	ErrTooFewPoints = errors.New("bdrate: bd-rate needs at least 4 points with distinct values per curve")
 	// ErrNoOverlap means the two curves share no interval of rate (for
 	// BD-PSNR) or of quality (for BD-rate).
-	ErrNoOverlap = errors.New("semcodec: rate-distortion curves do not overlap")
+	ErrNoOverlap = errors.New("bdrate: rate-distortion curves do not overlap")
 	// ErrBadPoint means a rate is not positive or a value is not finite.
-	ErrBadPoint = errors.New("semcodec: bad rate-distortion point")
+	ErrBadPoint = errors.New("bdrate: bad rate-distortion point")
 )
 
 // Point is one operating point of a codec: Rate in any positive unit (bpp)

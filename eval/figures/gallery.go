@@ -33,7 +33,7 @@ type GalleryOptions struct {
 }
 
 // ErrNoTiles means Gallery was given nothing to draw.
-var ErrNoTiles = errors.New("semcodec: gallery needs at least one tile with an image")
+var ErrNoTiles = errors.New("figures: gallery needs at least one tile with an image")
 
 // Caption formats the usual label of a decoded image.
 func Caption(bpp, psnr, msssim float64) string {
@@ -70,7 +70,7 @@ func Gallery(tiles []Tile, o GalleryOptions) (*image.RGBA, error) {
 		if !o.Crop.Empty() {
 			r = o.Crop.Intersect(r)
 			if r.Empty() {
-				return nil, fmt.Errorf("semcodec: gallery crop %v lies outside tile %d (%v)", o.Crop, i, t.Image.Bounds())
+				return nil, fmt.Errorf("figures: gallery crop %v lies outside tile %d (%v)", o.Crop, i, t.Image.Bounds())
 			}
 		}
 		srcs[i] = r
@@ -79,7 +79,7 @@ func Gallery(tiles []Tile, o GalleryOptions) (*image.RGBA, error) {
 	W := cols*cellW + (cols+1)*pad
 	H := rows*(cellH+labelH) + (rows+1)*pad
 	if int64(W)*int64(H) > 1<<28 {
-		return nil, fmt.Errorf("semcodec: gallery of %dx%d pixels is too large", W, H)
+		return nil, fmt.Errorf("figures: gallery of %dx%d pixels is too large", W, H)
 	}
 	sheet := image.NewRGBA(image.Rect(0, 0, W, H))
 	draw.Draw(sheet, sheet.Bounds(), image.White, image.Point{}, draw.Src)

@@ -41,7 +41,7 @@ type RDOptions struct {
 // Measured curves are solid with markers, reference curves dashed.
 func RD(measured, references []eval.Curve, o RDOptions) (psnr, msssim *plot.Plot, err error) {
 	if len(measured)+len(references) == 0 {
-		return nil, nil, fmt.Errorf("semcodec: no curves to plot")
+		return nil, nil, fmt.Errorf("figures: no curves to plot")
 	}
 	if o.MaxBPP <= 0 {
 		o.MaxBPP = 2
@@ -81,7 +81,7 @@ func RD(measured, references []eval.Curve, o RDOptions) (psnr, msssim *plot.Plot
 			}
 			line, points, err := plotter.NewLinePoints(xys)
 			if err != nil {
-				return nil, nil, fmt.Errorf("semcodec: plot %s: %w", s.c.Name, err)
+				return nil, nil, fmt.Errorf("figures: plot %s: %w", s.c.Name, err)
 			}
 			col := curveColors[s.index%len(curveColors)]
 			line.Color, points.Color = col, col

@@ -105,7 +105,7 @@ func modelPaths(spec string) ([]string, error) {
 	case err == nil && st.IsDir():
 		paths, err := filepath.Glob(filepath.Join(globEscape(spec), "*"+weights.Extension))
 		if err != nil {
-			return nil, fmt.Errorf("semcodec: model folder %s: %w", spec, err)
+			return nil, fmt.Errorf("learned: model folder %s: %w", spec, err)
 		}
 		if len(paths) == 0 {
 			return nil, fmt.Errorf("%w: folder %s has no *%s file", ErrNoModelFiles, spec, weights.Extension)
@@ -116,7 +116,7 @@ func modelPaths(spec string) ([]string, error) {
 	case strings.ContainsAny(spec, "*?["):
 		paths, gerr := filepath.Glob(spec)
 		if gerr != nil {
-			return nil, fmt.Errorf("semcodec: model pattern %q: %w", spec, gerr)
+			return nil, fmt.Errorf("learned: model pattern %q: %w", spec, gerr)
 		}
 		var files []string
 		for _, p := range paths {
@@ -129,7 +129,7 @@ func modelPaths(spec string) ([]string, error) {
 		}
 		return files, nil
 	default:
-		return nil, fmt.Errorf("semcodec: model: %w", err)
+		return nil, fmt.Errorf("learned: model: %w", err)
 	}
 }
 
@@ -159,7 +159,7 @@ func openFiles(spec string) (*Family, error) {
 		}
 		var cfg model.Config
 		if err := json.Unmarshal(meta.Config, &cfg); err != nil || len(meta.Config) == 0 {
-			return nil, fmt.Errorf("semcodec: model %s: no valid network configuration in its metadata", p)
+			return nil, fmt.Errorf("learned: model %s: no valid network configuration in its metadata", p)
 		}
 		if i == 0 {
 			f.name, f.semantic, f.classes = meta.Model, cfg.Semantic, cfg.Classes
@@ -190,7 +190,7 @@ func openFiles(spec string) (*Family, error) {
 func readMetadata(path string) (weights.Metadata, error) {
 	fh, err := os.Open(path)
 	if err != nil {
-		return weights.Metadata{}, fmt.Errorf("semcodec: model: %w", err)
+		return weights.Metadata{}, fmt.Errorf("learned: model: %w", err)
 	}
 	defer fh.Close()
 	meta, err := weights.DecodeMetadata(fh)
@@ -273,13 +273,13 @@ func (f *Family) load(mem *member) (*codec.Model, bool, error) {
 	frozen := false
 	if _, err := file.Tensor(codec.TensorZTables); errors.Is(err, weights.ErrNotFound) {
 		if err := codec.Freeze(file); err != nil {
-			return nil, false, fmt.Errorf("semcodec: model %s: %w", mem.path, err)
+			return nil, false, fmt.Errorf("learned: model %s: %w", mem.path, err)
 		}
 		frozen = true
 	}
 	m, err := codec.NewModel(file)
 	if err != nil {
-		return nil, false, fmt.Errorf("semcodec: model %s: %w", mem.path, err)
+		return nil, false, fmt.Errorf("learned: model %s: %w", mem.path, err)
 	}
 	if m.Config().Semantic != f.semantic || (f.semantic && m.Config().Classes != f.classes) {
 		return nil, false, fmt.Errorf("%w: %s segments a different class set", ErrFamily, mem.path)

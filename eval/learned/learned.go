@@ -60,14 +60,14 @@ const (
 // Errors.
 var (
 	// ErrNoModelFiles means a --model folder or glob names no .smw file.
-	ErrNoModelFiles = errors.New("semcodec: no model files found")
+	ErrNoModelFiles = errors.New("learned: no model files found")
 	// ErrFamily means model files do not form one family (mixed model
 	// names, a quality twice, or networks with different class sets).
-	ErrFamily = errors.New("semcodec: model files do not form one family")
+	ErrFamily = errors.New("learned: model files do not form one family")
 	// ErrQuality means a quality is not in the family.
-	ErrQuality = errors.New("semcodec: quality not in the model family")
+	ErrQuality = errors.New("learned: quality not in the model family")
 	// ErrParam means an unknown or invalid eval.Options.Params entry.
-	ErrParam = errors.New("semcodec: bad codec parameter")
+	ErrParam = errors.New("learned: bad codec parameter")
 )
 
 func init() {
@@ -154,7 +154,7 @@ func newCodec(name string, opts eval.Options) (eval.Codec, error) {
 	case errors.Is(err, ErrNoModelFiles) || errors.Is(err, fs.ErrNotExist):
 		// A missing model is like a missing tool: the harness skips the
 		// codec with this note. Unreadable model files stay errors.
-		return nil, &eval.UnavailableError{Codec: name, Reason: strings.TrimPrefix(err.Error(), "semcodec: ") + "; " + modelHint}
+		return nil, &eval.UnavailableError{Codec: name, Reason: strings.TrimPrefix(err.Error(), "learned: ") + "; " + modelHint}
 	case err != nil:
 		return nil, err
 	}

@@ -82,7 +82,7 @@ func newSegNet(m *codec.Model, rounded bool) (*segNet, error) {
 	// random one.
 	exec, err := mlctx.NewExec(be, ctx.Reuse(), fn)
 	if err != nil {
-		return nil, fmt.Errorf("semcodec: building the segmentation network: %w", err)
+		return nil, fmt.Errorf("learned: building the segmentation network: %w", err)
 	}
 	return &segNet{exec: exec}, nil
 }
@@ -102,19 +102,19 @@ func (n *segNet) segment(img *image.RGBA) (g *image.Gray, err error) {
 	defer n.mu.Unlock()
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("semcodec: running the segmentation network: %v\n%s", r, debug.Stack())
+			err = fmt.Errorf("learned: running the segmentation network: %v\n%s", r, debug.Stack())
 		}
 	}()
 	out, err := n.exec.Exec(x)
 	if err != nil {
-		return nil, fmt.Errorf("semcodec: running the segmentation network: %w", err)
+		return nil, fmt.Errorf("learned: running the segmentation network: %w", err)
 	}
 	labels, err := tensors.CopyFlatData[int32](out[0])
 	if err != nil {
 		return nil, err
 	}
 	if len(labels) != w*h {
-		return nil, fmt.Errorf("semcodec: segmentation network gave %d labels for %dx%d pixels", len(labels), w, h)
+		return nil, fmt.Errorf("learned: segmentation network gave %d labels for %dx%d pixels", len(labels), w, h)
 	}
 	g = image.NewGray(image.Rect(0, 0, w, h))
 	for i, v := range labels {

@@ -107,7 +107,7 @@ func spread(ctx *context.Context, cfg model.Config, analysisGain float32) error 
 	}...) {
 		v := ctx.GetVariableByScopeAndName(a.scope, a.name)
 		if v == nil {
-			return fmt.Errorf("semcodec: learnedtest: no variable %s/%s", a.scope, a.name)
+			return fmt.Errorf("learnedtest: no variable %s/%s", a.scope, a.name)
 		}
 		val, err := v.Value()
 		if err != nil {
