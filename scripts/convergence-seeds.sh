@@ -6,8 +6,9 @@
 #
 #   scripts/convergence-seeds.sh OUT_DIR [LAMBDA ...]   (default λ: 0.013 0.0035)
 #
-# SEEDS (default "1 2 3"), STEPS (default 1290) and SEMCODEC (a binary to use
-# instead of building one) may be set in the environment. Needs Debian's
+# SEEDS (default "1 2 3"), STEPS (default 1290), SEMCODEC (a binary to use
+# instead of building one) and REFERENCE=0 (skip the PyTorch side) may be set
+# in the environment. Needs Debian's
 # python3-torch for the reference side (skipped when missing). Each run takes
 # about 2-3 minutes.
 set -euo pipefail
@@ -26,7 +27,7 @@ if [ -z "$bin" ]; then
 	go build -o "$bin" ./cmd/semcodec
 fi
 have_ref=false
-if /usr/bin/python3 -c 'import torch' 2>/dev/null; then have_ref=true; fi
+if [ "${REFERENCE:-1}" != 0 ] && /usr/bin/python3 -c 'import torch' 2>/dev/null; then have_ref=true; fi
 
 work=$(mktemp -d)
 for l in $lambdas; do
@@ -45,6 +46,7 @@ for l in $lambdas; do
 			(cd ../shared/reference && REF_OUT="$out" OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE \
 				/usr/bin/python3 train.py --lmbda "$l" --milestones "$steps" --seed "$s" \
 				--tag "reference-$tag" >/dev/null)
+			rm -f "$out/reference-${tag}_$steps.pt" # its checkpoint: not a result
 		fi
 	done
 done

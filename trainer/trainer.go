@@ -81,12 +81,12 @@ type Options struct {
 	DecayFactor     float64 // DefaultDecayFactor
 	ClipNorm        float64 // largest global gradient norm (DefaultClipNorm); negative: no clipping
 
-	OutDir          string
-	Resume          bool   // continue from the newest checkpoint in OutDir
+	OutDir string
+	Resume bool // continue from the newest checkpoint in OutDir
 	// Init starts a new run (step 0, fresh optimizer) from the network
 	// weights of an exported model file (.smw): how a run continues on a
 	// machine that kept only the exported model. Not with Resume.
-	Init string
+	Init            string
 	CkptEvery       int    // steps between checkpoints; 0: only at the end
 	Keep            int    // checkpoints kept (DefaultKeep); negative keeps all
 	CheckpointState string // StateFull (default) or StateWeights
