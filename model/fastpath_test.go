@@ -70,9 +70,11 @@ func trainingGraphOnFastPath(t *testing.T, cfg Config) {
 			scale = max(scale, math.Abs(float64(v)))
 		}
 		// Some gradients are rounding noise around 0 (biases followed by
-		// batch norm), hence the absolute floor.
+		// batch norm), hence the absolute floor; sums over whole batches in
+		// another order (the entropy bottleneck's parameters) differ by a
+		// few parts per thousand.
 		for j := range f {
-			if d := math.Abs(float64(f[j] - s[j])); d > 2e-3*scale+1e-5 || math.IsNaN(float64(f[j])) {
+			if d := math.Abs(float64(f[j] - s[j])); d > 5e-3*scale+1e-5 || math.IsNaN(float64(f[j])) {
 				t.Fatalf("output %d (0 = loss), element %d: fast %g, simplego %g (scale %g)", i, j, f[j], s[j], scale)
 			}
 		}

@@ -68,7 +68,7 @@ func HyperSynthesis(ctx *context.Context, cfg Config, zHat *graph.Node) *graph.N
 
 // Bottleneck returns the factorized entropy model of z (scope "entropy_bottleneck").
 func Bottleneck(ctx *context.Context, cfg Config) *nn.EntropyBottleneck {
-	return nn.NewEntropyBottleneck(ctx.In(ScopeEntropyBottleneck), cfg.NHyper)
+	return nn.NewEntropyBottleneck(ctx.In(ScopeEntropyBottleneck), cfg.NHyper, cfg.BottleneckWidths())
 }
 
 // ZLikelihoods evaluates the bottleneck's probability of integer-valued (or any)

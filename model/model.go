@@ -81,6 +81,11 @@ type Config struct {
 	// sub-pixel convolutions; fewer multiply-adds, and the reference's
 	// network. Off in every model file made before it existed.
 	TransposedSynthesis bool `json:"transposed_synthesis,omitempty"`
+	// BottleneckFilters are the hidden widths of the entropy bottleneck's
+	// density network: 3, 3, 3, 3 in the named configurations (Ballé's,
+	// CompressAI's); unset in every model file made before it existed,
+	// which used 3, 3, 3.
+	BottleneckFilters []int `json:"bottleneck_filters,omitempty"`
 
 	// Lambda weighs distortion: L = Lambda·255²·MSE + bpp + aux + CEWeight·CE. It is
 	// CompressAI's MSE lambda (0.0018 ... 0.18); see docs/architecture.md.
@@ -126,6 +131,21 @@ var namedConfigs = map[string]Config{
 	},
 }
 
+// bottleneckFilters are the named configurations' entropy bottleneck widths;
+// legacyBottleneckFilters those of configurations that predate the field.
+var (
+	bottleneckFilters       = []int{3, 3, 3, 3}
+	legacyBottleneckFilters = []int{3, 3, 3}
+)
+
+// BottleneckWidths returns the entropy bottleneck's hidden widths.
+func (c Config) BottleneckWidths() []int {
+	if len(c.BottleneckFilters) == 0 {
+		return legacyBottleneckFilters
+	}
+	return c.BottleneckFilters
+}
+
 // ConfigNames lists the named configurations.
 func ConfigNames() []string {
 	names := make([]string, 0, len(namedConfigs))
@@ -145,6 +165,7 @@ func ConfigByName(name string) (Config, error) {
 		return Config{}, fmt.Errorf("%w: %q (known: %v)", ErrUnknownConfig, name, ConfigNames())
 	}
 	c.Name = name
+	c.BottleneckFilters = slices.Clone(bottleneckFilters)
 	c.Semantic, c.QuantizeSemantic, c.Aggregation, c.Enhancement = true, true, true, true
 	c.Lambda = 0.0130
 	c.CEWeight = 1
@@ -164,6 +185,9 @@ func (c Config) Validate() error {
 	}
 	if c.Enhancement && !c.Semantic {
 		return bad("enhancement needs the semantic branch")
+	}
+	if len(c.BottleneckFilters) > 0 && slices.Min(c.BottleneckFilters) <= 0 {
+		return bad("bottleneck_filters %v must be positive", c.BottleneckFilters)
 	}
 	for i, l := range c.GainLambdas {
 		if !(l > 0) || (i > 0 && l <= c.GainLambdas[i-1]) {

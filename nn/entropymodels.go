@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
@@ -33,12 +34,10 @@ const (
 	EntropyBottleneckQuantilesName = "quantiles"
 )
 
-// EntropyBottleneckFilters are the hidden widths of the per-channel density network;
-// the full chain of widths is 1, 3, 3, 3, 1.
-var EntropyBottleneckFilters = []int{3, 3, 3}
-
 // EntropyBottleneck is the factorized density of a latent with a fixed number of channels.
-// Variables, in its scope (K = len(EntropyBottleneckFilters)):
+// Its per-channel density network has hidden widths filters (Ballé's and CompressAI's
+// are 3, 3, 3, 3: the chain of widths is then 1, 3, 3, 3, 3, 1).
+// Variables, in its scope (K = len(filters)):
 //
 //	"matrix0".."matrixK" [C, out, in]  raw; the layer uses softplus(matrix)
 //	"bias0".."biasK"     [C, out]
@@ -57,14 +56,16 @@ var EntropyBottleneckFilters = []int{3, 3, 3}
 type EntropyBottleneck struct {
 	ctx      *context.Context
 	channels int
+	filters  []int
 }
 
-// NewEntropyBottleneck returns the bottleneck whose variables live in ctx's scope.
-func NewEntropyBottleneck(ctx *context.Context, channels int) *EntropyBottleneck {
-	if channels <= 0 {
-		layerPanicf("nn.NewEntropyBottleneck: channels must be positive, got %d", channels)
+// NewEntropyBottleneck returns the bottleneck whose variables live in ctx's scope,
+// with hidden widths filters.
+func NewEntropyBottleneck(ctx *context.Context, channels int, filters []int) *EntropyBottleneck {
+	if channels <= 0 || len(filters) == 0 || slices.Min(filters) <= 0 {
+		layerPanicf("nn.NewEntropyBottleneck: want positive channels and filters, got %d, %v", channels, filters)
 	}
-	return &EntropyBottleneck{ctx: ctx, channels: channels}
+	return &EntropyBottleneck{ctx: ctx, channels: channels, filters: filters}
 }
 
 // Channels returns the number of channels modelled.
@@ -72,7 +73,7 @@ func (eb *EntropyBottleneck) Channels() int { return eb.channels }
 
 func (eb *EntropyBottleneck) widths() []int {
 	w := []int{1}
-	w = append(w, EntropyBottleneckFilters...)
+	w = append(w, eb.filters...)
 	return append(w, 1)
 }
 

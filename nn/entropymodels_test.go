@@ -80,7 +80,7 @@ func TestEntropyBottleneckIsADistribution(t *testing.T) {
 	out := context.MustExecOnce(layersBackend(), ctx, func(ctx *context.Context, v *graph.Node) *graph.Node {
 		n := v.Shape().Dimensions[0]
 		zz := graph.BroadcastToDims(graph.Reshape(v, 1, 1, n, 1), 1, 1, n, c)
-		lik := NewEntropyBottleneck(ctx.In("eb"), c).Likelihood(zz)
+		lik := NewEntropyBottleneck(ctx.In("eb"), c, []int{3, 3, 3, 3}).Likelihood(zz)
 		return graph.ReduceSum(graph.Reshape(lik, n, c), 0)
 	}, z)
 	for ch, sum := range flat32(out) {
@@ -88,12 +88,12 @@ func TestEntropyBottleneckIsADistribution(t *testing.T) {
 			t.Errorf("channel %d: probabilities sum to %g", ch, sum)
 		}
 	}
-	for _, name := range []string{"matrix0", "matrix3", "bias0", "bias3", "factor0", "factor2"} {
+	for _, name := range []string{"matrix0", "matrix4", "bias0", "bias4", "factor0", "factor3"} {
 		if ctx.GetVariableByScopeAndName("/eb", name) == nil {
 			t.Errorf("missing variable /eb/%s", name)
 		}
 	}
-	if ctx.GetVariableByScopeAndName("/eb", "factor3") != nil {
+	if ctx.GetVariableByScopeAndName("/eb", "factor4") != nil {
 		t.Error("the last layer has a factor")
 	}
 }
@@ -105,7 +105,7 @@ func TestEntropyBottleneckAuxLoss(t *testing.T) {
 	const c = 2
 	step := context.MustNewExec(layersBackend(), ctx, func(ctx *context.Context, lr *graph.Node) []*graph.Node {
 		g := lr.Graph()
-		eb := NewEntropyBottleneck(ctx.In("eb"), c)
+		eb := NewEntropyBottleneck(ctx.In("eb"), c, []int{3, 3, 3, 3})
 		loss := eb.AuxLoss(g, lr.DType())
 		qVar := ctx.GetVariableByScopeAndName("/eb", EntropyBottleneckQuantilesName)
 		mVar := ctx.GetVariableByScopeAndName("/eb", "matrix1")
