@@ -57,18 +57,9 @@ type latents struct {
 	padW, padH int
 }
 
-// analyse runs the analysis and hyper-analysis transforms with the default
-// tiles (and quality) and rounds their outputs.
-func (m *Model) analyse(img image.Image) (*latents, error) {
-	r, err := m.rateFor(0)
-	if err != nil {
-		return nil, err
-	}
-	return m.analyseTile(img, 0, r.gain)
-}
-
-// analyseTile is analyse with a tile size setting (see Options.Tile) and
-// the gains of a variable-rate model's quality (nil: none).
+// analyseTile runs the analysis and hyper-analysis transforms on tiles of
+// the given size setting (see Options.Tile), with the gains of a
+// variable-rate model's quality (nil: none), and rounds their outputs.
 func (m *Model) analyseTile(img image.Image, tile int, gain []float32) (*latents, error) {
 	tileCells, err := resolveTile(tile)
 	if err != nil {

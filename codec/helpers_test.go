@@ -141,3 +141,13 @@ func encodeBytes(t testing.TB, m *Model, img image.Image) []byte {
 	}
 	return buf.Bytes()
 }
+
+// analyse runs the analysis and hyper-analysis transforms with the default
+// tiles (and quality) and rounds their outputs, as Encode does.
+func (m *Model) analyse(img image.Image) (*latents, error) {
+	r, err := m.rateFor(0)
+	if err != nil {
+		return nil, err
+	}
+	return m.analyseTile(img, 0, r.gain)
+}

@@ -68,9 +68,6 @@ func NewEntropyBottleneck(ctx *context.Context, channels int, filters []int) *En
 	return &EntropyBottleneck{ctx: ctx, channels: channels, filters: filters}
 }
 
-// Channels returns the number of channels modelled.
-func (eb *EntropyBottleneck) Channels() int { return eb.channels }
-
 func (eb *EntropyBottleneck) widths() []int {
 	w := []int{1}
 	w = append(w, eb.filters...)
@@ -154,12 +151,6 @@ func (eb *EntropyBottleneck) Likelihood(z *graph.Node) *graph.Node {
 func (eb *EntropyBottleneck) Quantiles(g *graph.Graph, dtype dtypes.DType) *graph.Node {
 	return graphVariable(eb.ctx.WithInitializer(quantilesInitializer()), g,
 		EntropyBottleneckQuantilesName, shapes.Make(dtype, eb.channels, 3))
-}
-
-// Medians returns the [C] learned medians (the middle quantile).
-func (eb *EntropyBottleneck) Medians(g *graph.Graph, dtype dtypes.DType) *graph.Node {
-	q := eb.Quantiles(g, dtype)
-	return graph.Reshape(graph.Slice(q, graph.AxisRange(), graph.AxisRange(1, 2)), eb.channels)
 }
 
 // AuxLoss is sum |logits(q) - target| over channels and the three quantiles, with

@@ -61,12 +61,6 @@ func (c *ConvolutionConfig) Dilation(dh, dw int) *ConvolutionConfig {
 	return c
 }
 
-// Bias sets whether the layer adds a learned per-channel bias (default true).
-func (c *ConvolutionConfig) Bias(useBias bool) *ConvolutionConfig {
-	c.bias = useBias
-	return c
-}
-
 // BatchNorm adds batch normalization after the convolution, with its variables in the
 // sub-scope "bn" of the layer's scope (where an exporter finds and folds it).
 func (c *ConvolutionConfig) BatchNorm() *ConvolutionConfig {
