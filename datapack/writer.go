@@ -235,9 +235,6 @@ func (w *Writer) AddEncoded(e *Encoded) error {
 	return nil
 }
 
-// Len returns the number of samples added.
-func (w *Writer) Len() int { return len(w.entries) }
-
 // Stat returns the summed statistics of all samples added.
 func (w *Writer) Stat() Stat { return w.stat }
 

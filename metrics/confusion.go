@@ -25,11 +25,8 @@ func NewConfusion(numClasses int) *Confusion {
 	return &Confusion{k: numClasses, counts: make([]int64, numClasses*numClasses), wrong: make([]int64, numClasses)}
 }
 
-// NumClasses returns the number of classes.
-func (c *Confusion) NumClasses() int { return c.k }
-
 // Add accumulates one label map: pred[i] is the predicted class of pixel i,
-// truth[i] its true class. Pixels whose truth is outside 0..NumClasses-1 (the
+// truth[i] its true class. Pixels whose truth is outside 0..numClasses-1 (the
 // ignore label: -1, 255, CamVid void 11) are skipped. The slices must have
 // equal length.
 func (c *Confusion) Add(pred, truth []int32) error {
