@@ -21,8 +21,8 @@
 // Models are exported .smw files (package weights, docs/model-format.md):
 // export.go writes them from a trained GoMLX context (Export) and freezes the
 // hyper-latent's entropy tables into them (Freeze). The default models are
-// embedded from codec/models; Options.Model and Decoder.Models take others,
-// e.g. loaded with LoadModel.
+// registered by package zoo when a program imports it (RegisterDefaults);
+// Options.Model and Decoder.Models take others, e.g. loaded with LoadModel.
 package codec
 
 import (

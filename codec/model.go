@@ -1,7 +1,7 @@
 package codec
 
 import (
-	"embed"
+	"io/fs"
 	"encoding/json"
 	"fmt"
 	"image/color"
@@ -261,20 +261,52 @@ func (m *Model) Palette() color.Palette { return m.palette }
 // File returns the underlying model file.
 func (m *Model) File() *weights.File { return m.file }
 
-// Embedded models: models/*.smw is the default family (one variable-rate
-// file, or one file per quality level); models/legacy/*.smw are earlier
-// defaults, kept so that the files they made still decode. Decoders find
-// them by model ID; encoders never use them.
-//
-//go:embed models
-var embedded embed.FS
+// The default models come from RegisterDefaults, which package zoo calls
+// when it is imported (as image/png registers a format): a program that
+// needs no default models does not carry their bytes.
+var registered struct {
+	sync.Mutex
+	fsys fs.FS
+	used bool
+}
+
+// RegisterDefaults makes fsys's models/*.smw the default family (one
+// variable-rate file, or one file per quality level) and its
+// models/legacy/*.smw earlier defaults, kept so that the files they made
+// still decode: decoders find those by model ID, encoders never use them.
+// It must be called before the first use of a default model, normally from
+// an init function (package zoo's), and only once.
+func RegisterDefaults(fsys fs.FS) {
+	registered.Lock()
+	defer registered.Unlock()
+	if registered.fsys != nil || registered.used {
+		panic("codec: RegisterDefaults called twice or after the default models were used")
+	}
+	registered.fsys = fsys
+}
+
+// defaultsFS returns the registered models' file system (nil: none).
+func defaultsFS() fs.FS {
+	registered.Lock()
+	defer registered.Unlock()
+	registered.used = true
+	return registered.fsys
+}
 
 var (
 	defaultFamily = sync.OnceValues(func() (*weights.Family, error) {
-		return weights.LoadFamily(embedded, "models/*"+weights.Extension)
+		fsys := defaultsFS()
+		if fsys == nil {
+			return weights.NewFamily()
+		}
+		return weights.LoadFamily(fsys, "models/*"+weights.Extension)
 	})
 	legacyFamily = sync.OnceValues(func() (*weights.Family, error) {
-		return weights.LoadFamily(embedded, "models/legacy/*"+weights.Extension)
+		fsys := defaultsFS()
+		if fsys == nil {
+			return weights.NewFamily()
+		}
+		return weights.LoadFamily(fsys, "models/legacy/*"+weights.Extension)
 	})
 	legacyModels  sync.Map // quality -> *defaultEntry
 	defaultModels sync.Map // quality -> *defaultEntry
@@ -343,7 +375,7 @@ func DefaultModel(quality int) (*Model, error) {
 	}
 	qs := fam.Qualities()
 	if len(qs) == 0 {
-		return nil, fmt.Errorf("%w: this build embeds no model; pass one (--model PATH)", ErrNoModel)
+		return nil, fmt.Errorf("%w: no default models (import github.com/semcodec/semcodec/zoo to embed them) and none given", ErrNoModel)
 	}
 	if m := defaultVariable(fam); m != nil {
 		if quality != 0 && (quality < 1 || quality > m.Levels()) {

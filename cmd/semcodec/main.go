@@ -12,6 +12,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	_ "github.com/semcodec/semcodec/zoo" // the shipped models, as the codec's defaults
 )
 
 // Exit codes, shared by every subcommand.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/semcodec/semcodec/model"
 	"github.com/semcodec/semcodec/trainer"
 	"github.com/semcodec/semcodec/weights"
+	"github.com/semcodec/semcodec/zoo"
 )
 
 func init() { register(newTrainCmd) }
@@ -31,7 +33,7 @@ type trainFlags struct {
 	lambda, lr, auxLR, decayFrac, clipNorm                     float64
 	ceWeight                                                   float64
 	transposed                                                 bool
-	mSemantic                                                  int
+	mSemantic, quality, gainLevels                             int
 	steps, batch, crop, valEvery, ckptEvery, keep              int
 	valImages, valCrop                                         int
 	seed                                                       uint64
@@ -114,9 +116,11 @@ data or checkpoint.`,
 	fl.Float64Var(&f.decayFrac, "decay-frac", trainer.DefaultDecayFraction, "final fraction of the steps run at lr×0.1 (0: none)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
 	fl.Float64Var(&f.ceWeight, "ce-weight", 0, "weight of the cross-entropy term (default: the config's, 1)")
+	fl.IntVar(&f.quality, "quality", 0, "train for this quality of the shipped λ table (zoo.Lambdas: 1 = 0.0018 ... 8 = 0.18) instead of --lambda")
+	fl.IntVar(&f.gainLevels, "gain-levels", 0, "variable rate over qualities 1..N of the shipped λ table (as --gain-lambdas)")
 	fl.Float64SliceVar(&f.gainLambdas, "gain-lambdas", nil,
-		"variable rate: one λ per quality level, increasing (CompressAI's 1-6: 0.0018,0.0035,0.0067,0.013,0.025,0.0483); "+
-			"on --resume a fixed-rate network gains the levels")
+		"variable rate: one λ per quality level, increasing; "+
+			"on --resume (or --init) a fixed-rate network gains the levels")
 	fl.IntVar(&f.mSemantic, "m-semantic", 0, "channels of the semantic latent (default: the config's); fresh runs only")
 	fl.BoolVar(&f.transposed, "transposed-synthesis", false, "image synthesis by 5×5 stride-2 transposed convolutions instead of sub-pixel ones; fresh runs only")
 	fl.BoolVar(&f.noSemantic, "no-semantic", false, "ablation: plain scale hyperprior (no semantic branch)")
@@ -227,8 +231,24 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 	if f.mSemantic != 0 {
 		cfg.MSemantic = f.mSemantic
 	}
-	if changed("gain-lambdas") {
-		cfg.GainLambdas = f.gainLambdas
+	if changed("quality") {
+		if changed("lambda") {
+			return errors.New("--quality sets λ from the shipped table; give --lambda or --quality, not both")
+		}
+		l, err := zoo.Lambda(f.quality)
+		if err != nil {
+			return err
+		}
+		cfg.Lambda = l
+	}
+	if changed("gain-levels") {
+		if changed("gain-lambdas") || f.gainLevels < 2 || f.gainLevels > len(zoo.Lambdas) {
+			return fmt.Errorf("--gain-levels %d: want 2..%d, without --gain-lambdas", f.gainLevels, len(zoo.Lambdas))
+		}
+		f.gainLambdas = zoo.Lambdas[:f.gainLevels]
+	}
+	if changed("gain-lambdas") || changed("gain-levels") {
+		cfg.GainLambdas = slices.Clone(f.gainLambdas)
 	}
 	be, err := newBackend(f.backend)
 	if err != nil {

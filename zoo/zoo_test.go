@@ -1,33 +1,32 @@
-package codec
+package zoo
 
 import (
 	"bytes"
 	"fmt"
 	"image"
+	"io/fs"
 	"testing"
 
 	"github.com/semcodec/semcodec/bitstream"
+	"github.com/semcodec/semcodec/codec"
 	"github.com/semcodec/semcodec/imageio"
 	"github.com/semcodec/semcodec/internal/shareddata"
 	"github.com/semcodec/semcodec/metrics"
 )
 
-// TestEmbeddedFamilyOnKodak checks the shipped models on a real Kodak image at
-// every quality: the file decodes to the right size, segmentation-only
-// decoding gives the full decode's label map, and the coded payload stays near
+// TestShippedFamilyOnKodak checks the shipped models on a real Kodak image
+// at every quality: the file decodes to the right size, segmentation-only
+// decoding gives the full decode's label map, the coded payload stays near
 // the model's own estimate from the likelihoods (within 2%, plus the 4 bytes
-// each of the three rANS streams flushes), and no larger than with format
-// version 1's scale-to-table rule.
-func TestEmbeddedFamilyOnKodak(t *testing.T) {
-	qs := DefaultQualities()
-	if len(qs) == 0 {
-		t.Skip("this build embeds no model")
+// each of the three rANS streams flushes), and PSNR and rate stay at their
+// floors (familyFloors).
+func TestShippedFamilyOnKodak(t *testing.T) {
+	qs := codec.DefaultQualities()
+	if len(qs) < 4 {
+		t.Fatalf("the shipped family has %d quality levels, want at least 4", len(qs))
 	}
 	if testing.Short() {
-		t.Skip("runs the embedded network at every quality")
-	}
-	if len(qs) < 4 {
-		t.Errorf("embedded family has %d quality levels, want at least 4", len(qs))
+		t.Skip("runs the shipped network at every quality")
 	}
 	img, err := imageio.ReadImage(shareddata.Path(t, "data", "kodak", "kodim23.png"))
 	if err != nil {
@@ -36,16 +35,12 @@ func TestEmbeddedFamilyOnKodak(t *testing.T) {
 	b := img.Bounds()
 	prevBytes := 0
 	for _, q := range qs {
-		m, err := DefaultModel(q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := m.rateFor(float64(q))
+		m, err := codec.DefaultModel(q)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var buf bytes.Buffer
-		if err := Encode(&buf, img, &Options{Quality: float64(q)}); err != nil {
+		if err := codec.Encode(&buf, img, &codec.Options{Quality: float64(q)}); err != nil {
 			t.Fatalf("q%d: encode: %v", q, err)
 		}
 		f, err := bitstream.Read(bytes.NewReader(buf.Bytes()))
@@ -61,18 +56,6 @@ func TestEmbeddedFamilyOnKodak(t *testing.T) {
 		if d := payload - est; d > 0.02*est+12 || d < -0.02*est {
 			t.Errorf("q%d: payload %.0f bytes vs estimate %.1f (%+.2f%%)", q, payload, est, 100*(payload/est-1))
 		}
-		// Format version 1 rounded scales up to the next table; the current
-		// rule must not code larger.
-		v1, err := m.encodeVersion(img, 1, 0, r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		payload1 := float64(len(v1.Hyper) + len(v1.Semantic) + len(v1.Image))
-		t.Logf("q%d: payload vs estimate: version 1 %+.2f%%, version %d %+.2f%%",
-			q, 100*(payload1/est-1), bitstream.Version, 100*(payload/est-1))
-		if payload > payload1 {
-			t.Errorf("q%d: version %d payload %.0f bytes, larger than version 1's %.0f", q, bitstream.Version, payload, payload1)
-		}
 		if buf.Len() <= prevBytes {
 			// The compact family (fixed-rate files trained apart) did not
 			// always rise; a variable-rate model must.
@@ -84,7 +67,7 @@ func TestEmbeddedFamilyOnKodak(t *testing.T) {
 		}
 		prevBytes = buf.Len()
 
-		dec, err := Decode(bytes.NewReader(buf.Bytes()))
+		dec, err := codec.Decode(bytes.NewReader(buf.Bytes()))
 		if err != nil {
 			t.Fatalf("q%d: decode: %v", q, err)
 		}
@@ -95,7 +78,7 @@ func TestEmbeddedFamilyOnKodak(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		seg, err := DecodeSegmentation(bytes.NewReader(buf.Bytes()))
+		seg, err := codec.DecodeSegmentation(bytes.NewReader(buf.Bytes()))
 		if err != nil {
 			t.Fatalf("q%d: seg-only: %v", q, err)
 		}
@@ -107,7 +90,7 @@ func TestEmbeddedFamilyOnKodak(t *testing.T) {
 			bpp, psnr, 100*(payload/est-1))
 		fl, ok := familyFloors[fmt.Sprintf("%s/q%d", m.Name(), q)]
 		if !ok {
-			t.Errorf("q%d: no regression floor for the embedded %s: add its measured figures to familyFloors", q, m.Name())
+			t.Errorf("q%d: no regression floor for the shipped %s: add its measured figures to familyFloors", q, m.Name())
 			continue
 		}
 		if psnr < fl.minPSNR || bpp > fl.maxBPP {
@@ -130,36 +113,54 @@ var familyFloors = map[string]struct{ minPSNR, maxBPP float64 }{
 	"semcodec-compact/q4": {16.12 - 0.3, 0.3409 * 1.03},
 }
 
-// TestLegacyModelsDecode: files made with an earlier embedded default still
-// decode without naming a model, to what that model decodes them to.
+// TestLegacyModelsDecode: files made with an earlier default still decode
+// without naming a model, to what that model decodes them to.
 func TestLegacyModelsDecode(t *testing.T) {
-	fam, err := legacyFamily()
+	names, err := fs.Glob(models, "models/legacy/*.smw")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(fam.Qualities()) == 0 {
-		t.Skip("this build embeds no earlier default")
+	if len(names) == 0 {
+		t.Skip("no earlier default is shipped")
 	}
-	img := testImage(96, 64)
-	for _, q := range fam.Qualities() {
-		m, err := loadMember(&legacyModels, fam, q)
+	img := imageio.ToRGB(image.NewRGBA(image.Rect(0, 0, 96, 64)))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 7)
+	}
+	for _, name := range names {
+		data, err := fs.ReadFile(models, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := codec.ParseModel(data)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var buf bytes.Buffer
-		if err := Encode(&buf, img, &Options{Model: m}); err != nil {
+		if err := codec.Encode(&buf, img, &codec.Options{Model: m}); err != nil {
 			t.Fatal(err)
 		}
-		got, err := Decode(bytes.NewReader(buf.Bytes()))
+		got, err := codec.Decode(bytes.NewReader(buf.Bytes()))
 		if err != nil {
-			t.Fatalf("legacy q%d file: %v", q, err)
+			t.Fatalf("%s: %v", name, err)
 		}
-		want, err := (&Decoder{Models: []*Model{m}}).Decode(bytes.NewReader(buf.Bytes()))
+		want, err := (&codec.Decoder{Models: []*codec.Model{m}}).Decode(bytes.NewReader(buf.Bytes()))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got.Image.Pix, want.Image.Pix) {
-			t.Errorf("legacy q%d: the default decoder's image differs from the model's", q)
+			t.Errorf("%s: the default decoder's image differs from the model's", name)
+		}
+	}
+}
+
+func TestLambda(t *testing.T) {
+	if l, err := Lambda(4); err != nil || l != 0.013 {
+		t.Errorf("Lambda(4) = %g, %v", l, err)
+	}
+	for _, q := range []int{0, 9} {
+		if _, err := Lambda(q); err == nil {
+			t.Errorf("Lambda(%d) accepted", q)
 		}
 	}
 }
