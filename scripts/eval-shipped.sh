@@ -24,7 +24,7 @@ if [ $# -gt 0 ]; then model=(--model "$1"); fi
 "$bin" eval compression --data ../shared/data/kodak --workers 2 --quiet \
 	--codecs semcodec,jpeg,jpeg-turbo,webp,jpeg2000,avif,heif,jxl "${model[@]}" \
 	--json results/kodak_rd.json --plot results/kodak_rd.png \
-	--against ../shared/anchors/kodak_rd.csv:bmshj2018-hyperprior,mbt2018
+	--against ../shared/anchors/kodak_rd.csv:bmshj2018-hyperprior,mbt2018-mean
 "$bin" eval segmentation --data ../shared/data/camvid --split val --quiet \
 	--limit "${SEG_LIMIT:-101}" "${model[@]}" --json results/camvid_seg.json
 "$bin" eval gallery --image ../shared/data/kodak/kodim23.png --bpp 0.3 \
