@@ -21,7 +21,10 @@
 #
 # Environment (with defaults): CONFIG=small LAMBDA=0.013 BATCH=8 CROP=256
 # SEED=1 CKPT_STATE=full BACKEND=xla:<the CUDA PJRT plugin> TRAIN_SECONDS=480 CKPT_EVERY=2000 VAL_EVERY=2000
-# TRAIN_DATA=../shared/data/camvid/train.
+# TRAIN_DATA=../shared/data/camvid/train. INIT=MODEL.smw (a file in the tree,
+# e.g. the shipped zoo/models/semcodec-small.smw) starts from a model's
+# weights when there is no checkpoint to resume; GAIN_LEVELS=N makes a
+# fixed-rate network variable-rate over qualities 1..N.
 # bf16/mixed precision is not used: it was never measured here.
 set -euo pipefail
 
@@ -149,13 +152,20 @@ run_remote() {
 	bin=$(unpack_binary)
 	gpu_env
 	mkdir -p "$out"
-	local resume=()
+	# A resumed run and one from INIT keep their network (and λ); only a
+	# fresh run names CONFIG and LAMBDA.
+	local start=(--config "$CONFIG" --lambda "$LAMBDA")
 	if ls -d "$CARRY"/resume/ckpt-* >/dev/null 2>&1; then
 		cp -r "$CARRY"/resume/ckpt-* "$out/"
-		resume=(--resume)
+		start=(--resume)
+	elif [ -n "${INIT:-}" ]; then
+		start=(--init "$INIT")
+	fi
+	if [ -n "${GAIN_LEVELS:-}" ]; then
+		start+=(--gain-levels "$GAIN_LEVELS")
 	fi
 	local rc=0
-	timeout -s INT -k 60 "$TRAIN_SECONDS" "$bin" train -q "${resume[@]}" --config "$CONFIG" --lambda "$LAMBDA" \
+	timeout -s INT -k 60 "$TRAIN_SECONDS" "$bin" train -q "${start[@]}" \
 		--data "$CARRY/train.pack" --val "$CARRY/val.pack" --val-every "$VAL_EVERY" \
 		--steps "$steps" --batch "$BATCH" --crop "$CROP" --seed "$SEED" \
 		--ckpt-every "$CKPT_EVERY" --keep 1 --ckpt-state "$CKPT_STATE" --shard-size 15MiB \
