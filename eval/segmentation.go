@@ -12,7 +12,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/semcodec/semcodec/imageio"
+	"github.com/semcodec/semcodec/dataset"
 	"github.com/semcodec/semcodec/metrics"
 )
 
@@ -42,59 +42,51 @@ const (
 	LayoutCityscapes = "cityscapes" // DIR/leftImg8bit/SPLIT/CITY/*_leftImg8bit.png with gtFine labelTrainIds
 )
 
-// SegPair is an image file and its label map file.
-type SegPair struct {
-	Image, Labels string
-}
-
-// ListSegmentation finds the image/label pairs of a split in dir, in either
-// layout, sorted by image path.
-func ListSegmentation(dir, split string) ([]SegPair, string, error) {
+// ListSegmentation lists the labelled images of a split in dir, in either
+// layout, sorted by image path, through package dataset (the trainer's
+// listing, with the same label rules: CamVid void, Cityscapes labelIds
+// mapped to trainIds when the trainIds files are absent).
+func ListSegmentation(dir, split string) ([]dataset.Sample, string, error) {
 	if split == "" || strings.ContainsAny(split, `/\`) || split == "." || split == ".." {
 		return nil, "", fmt.Errorf("eval: bad split name %q", split)
 	}
-	if st, err := os.Stat(filepath.Join(dir, "leftImg8bit", split)); err == nil && st.IsDir() {
-		imgs, err := filepath.Glob(filepath.Join(dir, "leftImg8bit", split, "*", "*_leftImg8bit.png"))
-		if err != nil {
-			return nil, "", err
-		}
-		var pairs []SegPair
-		for _, im := range imgs {
-			city := filepath.Base(filepath.Dir(im))
-			stem := strings.TrimSuffix(filepath.Base(im), "_leftImg8bit.png")
-			lab := filepath.Join(dir, "gtFine", split, city, stem+"_gtFine_labelTrainIds.png")
-			pairs = append(pairs, SegPair{im, lab})
-		}
-		return checkPairs(pairs, LayoutCityscapes, dir, split)
+	layout := LayoutCamVid
+	if st, err := os.Stat(filepath.Join(dir, "leftImg8bit")); err == nil && st.IsDir() {
+		layout = LayoutCityscapes
 	}
-	imgs, err := ListImages(filepath.Join(dir, split))
+	samples, err := dataset.List(layout + ":" + dir + ":" + split)
+	if errors.Is(err, dataset.ErrEmpty) {
+		return nil, "", fmt.Errorf("%w for split %s in %s: %v", ErrNoImages, split, dir, err)
+	}
 	if err != nil {
 		return nil, "", err
 	}
-	pairs := make([]SegPair, len(imgs))
-	for i, im := range imgs {
-		stem := strings.TrimSuffix(filepath.Base(im), filepath.Ext(im))
-		pairs[i] = SegPair{im, filepath.Join(dir, split+"annot", stem+".png")}
-	}
-	return checkPairs(pairs, LayoutCamVid, dir, split)
-}
-
-func checkPairs(pairs []SegPair, layout, dir, split string) ([]SegPair, string, error) {
-	if len(pairs) == 0 {
-		return nil, "", fmt.Errorf("%w for split %s in %s", ErrNoImages, split, dir)
-	}
-	for _, p := range pairs {
-		if _, err := os.Stat(p.Labels); err != nil {
-			return nil, "", fmt.Errorf("eval: labels of %s: %w", p.Image, err)
+	for _, s := range samples {
+		if s.Label == "" {
+			return nil, "", fmt.Errorf("eval: %s has no label map", s.Image)
 		}
 	}
-	sort.Slice(pairs, func(i, j int) bool { return pairs[i].Image < pairs[j].Image })
-	return pairs, layout, nil
+	sort.Slice(samples, func(i, j int) bool { return samples[i].Image < samples[j].Image })
+	return samples, layout, nil
+}
+
+// truthMap turns dataset labels into a label image, dataset.Ignore as 255
+// (outside every class, so not counted).
+func truthMap(labels []int32, b image.Rectangle) *image.Gray {
+	g := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+	for i, v := range labels {
+		if v == dataset.Ignore {
+			g.Pix[i] = 255
+		} else {
+			g.Pix[i] = uint8(v)
+		}
+	}
+	return g
 }
 
 // SegmentationConfig says what RunSegmentation measures.
 type SegmentationConfig struct {
-	Pairs      []SegPair
+	Pairs      []dataset.Sample
 	NumClasses int
 	// Codec, when set, is measured at each of Qualities (its default grid
 	// when empty).
@@ -282,18 +274,15 @@ func RunSegmentation(ctx context.Context, cfg SegmentationConfig) (*Segmentation
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		img, err := imageio.ReadImage(p.Image)
-		if err != nil {
-			return nil, err
+		img, labels, err := p.Load()
+		if errors.Is(err, dataset.ErrSizeMismatch) {
+			return nil, fmt.Errorf("%w: %v", ErrSizeMismatch, err)
 		}
-		truth, err := imageio.ReadLabels(p.Labels)
 		if err != nil {
 			return nil, err
 		}
 		name := filepath.Base(p.Image)
-		if ib, tb := img.Bounds(), truth.Bounds(); ib.Dx() != tb.Dx() || ib.Dy() != tb.Dy() {
-			return nil, fmt.Errorf("%w: %s is %dx%d but its labels are %dx%d", ErrSizeMismatch, name, ib.Dx(), ib.Dy(), tb.Dx(), tb.Dy())
-		}
+		truth := truthMap(labels, img.Bounds())
 		if seg != nil {
 			pred, err := seg.Segment(img)
 			if err != nil {

@@ -130,7 +130,7 @@ func TestSegmentationScores(t *testing.T) {
 		var right, total int
 		for _, p := range pairs {
 			img, _ := imageio.ReadImage(p.Image)
-			truth, _ := imageio.ReadLabels(p.Labels)
+			truth, _ := imageio.ReadLabels(p.Label)
 			data, _ := goJPEG{}.Encode(img, q)
 			dec, _ := goJPEG{}.Decode(data)
 			pred, _ := threshold{}.Segment(dec)
@@ -188,14 +188,14 @@ func TestSegmentationErrors(t *testing.T) {
 	}
 	// Labels of another size than their image.
 	small := image.NewGray(image.Rect(0, 0, 10, 10))
-	if err := imageio.WriteLabels(pairs[0].Labels, small); err != nil {
+	if err := imageio.WriteLabels(pairs[0].Label, small); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := RunSegmentation(ctx, SegmentationConfig{Pairs: pairs, NumClasses: 11, Segmenter: threshold{}}); !errors.Is(err, ErrSizeMismatch) {
 		t.Errorf("size mismatch: %v", err)
 	}
 	// Missing labels and bad split names are caught when listing.
-	os.Remove(pairs[1].Labels)
+	os.Remove(pairs[1].Label)
 	if _, _, err := ListSegmentation(root, "val"); err == nil {
 		t.Error("missing label file accepted")
 	}
@@ -215,10 +215,10 @@ func (o oracle) Segment(*image.RGBA) (*image.Gray, error) { return o.labels, nil
 func TestSegmentationCityscapesLayout(t *testing.T) {
 	root := shareddata.Path(t, "data", "cityscapes_sample")
 	pairs, layout, err := ListSegmentation(root, "val")
-	if err != nil || layout != LayoutCityscapes || len(pairs) != 1 || !strings.HasSuffix(pairs[0].Labels, "_gtFine_labelTrainIds.png") {
+	if err != nil || layout != LayoutCityscapes || len(pairs) != 1 || !strings.HasSuffix(pairs[0].Label, "_gtFine_labelTrainIds.png") {
 		t.Fatalf("ListSegmentation = %v, %q, %v", pairs, layout, err)
 	}
-	truth, err := imageio.ReadLabels(pairs[0].Labels)
+	truth, err := imageio.ReadLabels(pairs[0].Label)
 	if err != nil {
 		t.Fatal(err)
 	}
