@@ -129,12 +129,9 @@ func Freeze(f *weights.File) error {
 	if errT == nil || errC == nil {
 		return weights.FormatError("model file has only one of " + TensorZTables + " and " + TensorZCenters)
 	}
-	var cfg model.Config
-	if len(f.Meta.Config) == 0 {
-		return weights.FormatError("no model configuration in the metadata")
-	}
-	if err := json.Unmarshal(f.Meta.Config, &cfg); err != nil {
-		return weights.FormatError("model configuration: " + err.Error())
+	cfg, err := networkConfig(f)
+	if err != nil {
+		return err
 	}
 	if err := cfg.Codable(); err != nil {
 		return err

@@ -2,7 +2,6 @@ package codec
 
 import (
 	"io/fs"
-	"encoding/json"
 	"fmt"
 	"image/color"
 	"math"
@@ -80,11 +79,8 @@ func NewModel(f *weights.File) (*Model, error) {
 	if m.id, err = f.ID(); err != nil {
 		return nil, err
 	}
-	if len(f.Meta.Config) == 0 {
-		return nil, weights.FormatError("no model configuration in the metadata")
-	}
-	if err := json.Unmarshal(f.Meta.Config, &m.cfg); err != nil {
-		return nil, weights.FormatError("model configuration: " + err.Error())
+	if m.cfg, err = networkConfig(f); err != nil {
+		return nil, err
 	}
 	if err := m.cfg.Codable(); err != nil {
 		return nil, err
@@ -115,6 +111,19 @@ func NewModel(f *weights.File) (*Model, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// networkConfig parses a model file's network configuration (model.ParseConfig:
+// an unknown field, from a newer release, is refused rather than ignored).
+func networkConfig(f *weights.File) (model.Config, error) {
+	if len(f.Meta.Config) == 0 {
+		return model.Config{}, weights.FormatError("no model configuration in the metadata")
+	}
+	cfg, err := model.ParseConfig(f.Meta.Config)
+	if err != nil {
+		return cfg, weights.FormatError("model configuration: " + err.Error())
+	}
+	return cfg, nil
 }
 
 func (m *Model) loadZTables() error {

@@ -1,7 +1,6 @@
 package trainer
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -237,17 +236,10 @@ func Export(ck *Checkpoint, opts ExportOptions) (*weights.File, error) {
 
 // ConfigOf returns the network configuration stored in a model file.
 func ConfigOf(f *weights.File) (model.Config, error) {
-	var cfg model.Config
 	if len(f.Meta.Config) == 0 {
-		return cfg, weights.FormatError("no model configuration in metadata")
+		return model.Config{}, weights.FormatError("no model configuration in metadata")
 	}
-	if err := json.Unmarshal(f.Meta.Config, &cfg); err != nil {
-		return cfg, weights.FormatError("config: " + err.Error())
-	}
-	if err := cfg.Validate(); err != nil {
-		return cfg, err
-	}
-	return cfg, nil
+	return model.ParseConfig(f.Meta.Config)
 }
 
 // ModelContext reads a model file into a new GoMLX context on which

@@ -1,7 +1,6 @@
 package learned
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -157,9 +156,9 @@ func openFiles(spec string) (*Family, error) {
 		if err != nil {
 			return nil, err
 		}
-		var cfg model.Config
-		if err := json.Unmarshal(meta.Config, &cfg); err != nil || len(meta.Config) == 0 {
-			return nil, fmt.Errorf("learned: model %s: no valid network configuration in its metadata", p)
+		cfg, err := model.ParseConfig(meta.Config)
+		if err != nil {
+			return nil, fmt.Errorf("learned: model %s: no valid network configuration in its metadata: %w", p, err)
 		}
 		if i == 0 {
 			f.name, f.semantic, f.classes = meta.Model, cfg.Semantic, cfg.Classes
