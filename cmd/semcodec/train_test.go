@@ -252,3 +252,45 @@ func TestInterruptContext(t *testing.T) {
 	}
 	time.Sleep(100 * time.Millisecond) // the second signal is handled, not fatal
 }
+
+// The variable-rate road on the command line: train over three levels of the
+// shipped λ table, export, code at a fractional quality, decode; start a new
+// run from the exported file; refuse qualities the model lacks.
+func TestVariableRateCLI(t *testing.T) {
+	dir := t.TempDir()
+	camvid, photos := trainFixture(t, dir)
+	out := filepath.Join(dir, "vr")
+	code, _, stderr := runTrainCLI("train", "-q", "--config", "tiny", "--gain-levels", "3", "--data", camvid+","+photos,
+		"--steps", "2", "--batch", "2", "--crop", "64", "--out", out, "--val-every", "0")
+	if code != exitOK || !strings.Contains(stderr, "variable rate, λ [0.0018 0.0035 0.0067]") {
+		t.Fatalf("train: exit %d\n%s", code, stderr)
+	}
+	smw := filepath.Join(dir, "vr.smw")
+	if code, _, stderr = runTrainCLI("export", "--checkpoint", out, "-o", smw); code != exitOK {
+		t.Fatalf("export: exit %d\n%s", code, stderr)
+	}
+	smc := filepath.Join(dir, "k.smc")
+	if code, _, stderr = runTrainCLI("compress", fixtureRef, "-o", smc, "--model", smw, "-q", "2.5"); code != exitOK {
+		t.Fatalf("compress -q 2.5: exit %d\n%s", code, stderr)
+	}
+	code, info, _ := runTrainCLI("info", smc)
+	if code != exitOK || !strings.Contains(info, "quality   2.5") || !strings.Contains(info, "version 3") {
+		t.Errorf("info: exit %d\n%s", code, info)
+	}
+	if code, _, stderr = runTrainCLI("decompress", smc, "-o", filepath.Join(dir, "k.png"), "--model", smw); code != exitOK {
+		t.Errorf("decompress: exit %d\n%s", code, stderr)
+	}
+	for _, q := range []string{"3.5", "0.5"} {
+		if code, _, stderr = runTrainCLI("compress", fixtureRef, "-o", filepath.Join(dir, "x.smc"), "--model", smw, "-q", q); code != exitUsage || !strings.Contains(stderr, "-q "+q) {
+			t.Errorf("compress -q %s: exit %d, %s", q, code, stderr)
+		}
+	}
+	code, _, stderr = runTrainCLI("train", "-q", "--init", smw, "--data", camvid, "--steps", "1", "--batch", "1",
+		"--crop", "64", "--out", filepath.Join(dir, "again"), "--val-every", "0")
+	if code != exitOK || !strings.Contains(stderr, "variable rate") {
+		t.Errorf("train --init: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr = runTrainCLI("train", "--init", smw, "--resume", "--data", camvid, "--steps", "1", "--out", out); code != exitUsage {
+		t.Errorf("--init with --resume: exit %d, %s", code, stderr)
+	}
+}
