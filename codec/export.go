@@ -48,7 +48,8 @@ var modelScopes = []string{
 // one exporter: trainer.Export brings a checkpoint here.
 //
 // meta.Quality must be at least 1. meta.Model defaults to "semcodec-" plus
-// the configuration's name, meta.Lambda to cfg.Lambda, and the class names
+// the configuration's name (meta.Lambda, the λ it was trained at, is the
+// caller's to record), and the class names
 // and palette to CamVid's or Cityscapes' for 11 or 19 classes. A codable
 // configuration's result is checked by loading it as a Model; a training-only
 // ablation (see model.Config.Codable) gets no tables, since no bitstream can
@@ -65,9 +66,6 @@ func Export(ctx *context.Context, cfg model.Config, meta weights.Metadata, opts 
 	}
 	if meta.Model == "" {
 		meta.Model = "semcodec-" + cfg.Name
-	}
-	if meta.Lambda == 0 {
-		meta.Lambda = cfg.Lambda
 	}
 	if len(meta.Classes) == 0 || len(meta.Palette) == 0 {
 		classes, palette := classesAndPalette(meta, cfg.Classes)

@@ -21,7 +21,7 @@ var variableModel = sync.OnceValues(func() (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.GainLambdas = []float64{0.0035, cfg.Lambda, 0.05}
+	cfg.GainLambdas = []float64{0.0035, 0.013, 0.05}
 	f, err := exportTestModel(cfg, "semcodec-test-tiny-vr", 1)
 	if err != nil {
 		return nil, err

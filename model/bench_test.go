@@ -62,7 +62,7 @@ func BenchmarkTrainStep(b *testing.B) {
 			opt := optimizers.Adam().Done()
 			exec := context.MustNewExec(backend.MustNew(), ctx, func(ctx *context.Context, x, labels *graph.Node) *graph.Node {
 				out := Forward(ctx, cfg, x, true)
-				loss := Loss(cfg, out, x, labels).Total
+				loss := Loss(cfg, testWeights, out, x, labels).Total
 				opt.UpdateGraph(ctx, x.Graph(), loss)
 				return loss
 			})

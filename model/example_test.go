@@ -31,7 +31,7 @@ func ExampleForward() {
 	images := graph.Parameter(g, "images", shapes.Make(dtypes.Float32, 1, 100, 70, 3))
 	labels := graph.Parameter(g, "labels", shapes.Make(dtypes.Int32, 1, 100, 70))
 	out := model.Forward(ctx, cfg, images, true)
-	loss := model.Loss(cfg, out, images, labels)
+	loss := model.Loss(cfg, model.LossWeights{Lambda: 0.013, CE: 1}, out, images, labels) // CompressAI quality 4
 	fmt.Println(out.XHatEnh.Shape(), out.Logits.Shape())
 	fmt.Println(out.YHat.Shape(), out.ZHat.Shape(), loss.Total.Shape())
 	// Output:

@@ -34,7 +34,7 @@ func trainingGraphOnFastPath(t *testing.T, cfg Config) {
 		ctx := newContext(t, 11)
 		exec := context.MustNewExec(backend.MustNew(), ctx, func(ctx *context.Context, images, labels *graph.Node) []*graph.Node {
 			out := Forward(ctx, cfg, images, true)
-			loss := Loss(cfg, out, images, labels).Total
+			loss := Loss(cfg, testWeights, out, images, labels).Total
 			var vars []*graph.Node
 			ctx.EnumerateVariables(func(v *context.Variable) {
 				if v.Trainable && v.InUseByGraph(images.Graph()) {

@@ -31,7 +31,7 @@ type Outputs struct {
 	Aux             *graph.Node // scalar: the bottleneck's quantile loss
 
 	// Lambda [B] is each image's rate-distortion weight in a variable-rate
-	// network (nil otherwise: Loss uses Config.Lambda).
+	// network (nil otherwise: Loss uses LossWeights.Lambda).
 	Lambda *graph.Node
 }
 
@@ -118,9 +118,16 @@ func bitsPerPixel(likelihoods *graph.Node, pixels float64) *graph.Node {
 	return graph.MulScalar(bits, 1/(math.Ln2*pixels))
 }
 
+// LossWeights weigh the terms of the training loss: Lambda is CompressAI's
+// MSE λ (0.0018 ... 0.18, see docs/architecture.md), CE the cross-entropy's
+// weight (the paper's 1).
+type LossWeights struct {
+	Lambda, CE float64
+}
+
 // LossTerms are the scalar parts of the training loss.
 type LossTerms struct {
-	Total *graph.Node // Lambda·255²·MSE + BPP + Aux + CEWeight·CE
+	Total *graph.Node // Lambda·255²·MSE + BPP + Aux + CE·CE (LossWeights)
 	MSE   *graph.Node // of x̂_e against the input, values in [0,1]
 	BPP   *graph.Node
 	Aux   *graph.Node
@@ -131,11 +138,11 @@ type LossTerms struct {
 // MSE lambda; per image, out.Lambda, in a variable-rate network) and R = bpp(y) + bpp(z) + the bottleneck's aux loss. labels [B,H,W]
 // int32 mark ignored pixels with any value outside 0..K-1; they are required when
 // cfg.Semantic is on (pass all -1 for unlabelled images) and ignored otherwise.
-func Loss(cfg Config, out *Outputs, images, labels *graph.Node) *LossTerms {
+func Loss(cfg Config, w LossWeights, out *Outputs, images, labels *graph.Node) *LossTerms {
 	t := &LossTerms{BPP: out.BPP, Aux: out.Aux}
 	sq := graph.Square(graph.Sub(out.XHatEnh, images))
 	t.MSE = graph.ReduceAllMean(sq)
-	distortion := graph.MulScalar(t.MSE, cfg.Lambda*255*255)
+	distortion := graph.MulScalar(t.MSE, w.Lambda*255*255)
 	if out.Lambda != nil {
 		// Each image's MSE weighed by its own level's λ.
 		perImage := graph.ReduceMean(sq, 1, 2, 3)
@@ -144,7 +151,7 @@ func Loss(cfg Config, out *Outputs, images, labels *graph.Node) *LossTerms {
 	t.Total = graph.Add(distortion, graph.Add(t.BPP, t.Aux))
 	if cfg.Semantic {
 		t.CE = CrossEntropy(out.Logits, labels)
-		t.Total = graph.Add(t.Total, graph.MulScalar(t.CE, cfg.CEWeight))
+		t.Total = graph.Add(t.Total, graph.MulScalar(t.CE, w.CE))
 	} else {
 		t.CE = graph.ScalarZero(images.Graph(), images.DType())
 	}

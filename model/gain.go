@@ -19,6 +19,10 @@ import (
 // ScopeGain holds the gain tables.
 const ScopeGain = "gain"
 
+// ParamGainReference is the context parameter (float64) holding the λ new gain
+// tables are scaled from (see Gains).
+const ParamGainReference = "semcodec_gain_reference_lambda"
+
 // Names of the [levels, LatentChannels] gain tables, stored as logarithms so that
 // gains stay positive and interpolate geometrically.
 const (
@@ -34,9 +38,11 @@ func (c Config) GainLevels() int { return len(c.GainLambdas) }
 // [B, GainLevels]: row b's weights over the levels, one-hot for a trained level, two
 // adjacent weights summing to 1 between levels.
 //
-// New tables start at g_i = sqrt(λ_i/λ), g'_i = 1/g_i, λ being cfg.Lambda: a
-// quantizer step scaled by 1/sqrt(λ) is what balances squared error against rate, so a
-// network trained at λ alone starts every level near its rate.
+// New tables start at g_i = sqrt(λ_i/λ), g'_i = 1/g_i, λ being the context
+// parameter ParamGainReference (the λ a fixed-rate network was trained at; the
+// geometric middle of the levels' λ when unset): a quantizer step scaled by
+// 1/sqrt(λ) is what balances squared error against rate, so a network trained at
+// λ alone starts every level near its rate.
 func Gains(ctx *context.Context, cfg Config, rate *graph.Node) (gain, inverse *graph.Node) {
 	cfg.mustValidate()
 	l, m := cfg.GainLevels(), cfg.LatentChannels()
@@ -47,9 +53,11 @@ func Gains(ctx *context.Context, cfg Config, rate *graph.Node) (gain, inverse *g
 		panic(fmt.Errorf("model.Gains: want rate weights [B,%d], got %v", l, shapeOf(rate)))
 	}
 	ctx = ctx.In(ScopeGain)
+	mid := math.Sqrt(cfg.GainLambdas[0] * cfg.GainLambdas[l-1])
+	ref := context.GetParamOr(ctx, ParamGainReference, mid)
 	logs := make([]float64, l)
 	for i, lam := range cfg.GainLambdas {
-		logs[i] = 0.5 * math.Log(lam/cfg.Lambda)
+		logs[i] = 0.5 * math.Log(lam/ref)
 	}
 	table := func(name string, sign float64) *graph.Node {
 		init := func(g *graph.Graph, shape shapes.Shape) *graph.Node {

@@ -12,7 +12,7 @@ import (
 
 func variableTiny(t *testing.T) Config {
 	cfg := mustConfig(t, "tiny")
-	cfg.GainLambdas = []float64{0.0035, cfg.Lambda, 0.05}
+	cfg.GainLambdas = []float64{0.0035, testWeights.Lambda, 0.05}
 	return cfg
 }
 
@@ -50,6 +50,7 @@ func TestGainLevels(t *testing.T) {
 	fixed := mustConfig(t, "tiny")
 	be := backend.MustNew()
 	ctx := newContext(t, 3)
+	ctx.SetParam(ParamGainReference, testWeights.Lambda)
 	const h, w = 64, 64
 	exec := context.MustNewExec(be, ctx, func(ctx *context.Context, images *graph.Node) []*graph.Node {
 		g := images.Graph()
@@ -69,7 +70,7 @@ func TestGainLevels(t *testing.T) {
 	}
 	gained, plain := res[0].Value().([]float32), res[1].Value().([]float32)
 	for i, l := range cfg.GainLambdas {
-		want := math.Sqrt(l / cfg.Lambda)
+		want := math.Sqrt(l / testWeights.Lambda)
 		if got := float64(gained[i] / plain[i]); math.Abs(got-want) > 1e-5*want {
 			t.Errorf("level %d scales |y| by %g, want %g", i, got, want)
 		}

@@ -87,15 +87,17 @@ type Config struct {
 	// which used 3, 3, 3.
 	BottleneckFilters []int `json:"bottleneck_filters,omitempty"`
 
-	// Lambda weighs distortion: L = Lambda·255²·MSE + bpp + aux + CEWeight·CE. It is
-	// CompressAI's MSE lambda (0.0018 ... 0.18); see docs/architecture.md.
-	Lambda   float64 `json:"lambda"`
-	CEWeight float64 `json:"ce_weight"`
-
 	// GainLambdas, when set, make the network variable-rate (gain.go): level i,
-	// quality i+1, is trained at GainLambdas[i], in increasing order. Lambda
-	// then only seeds the gain tables.
+	// quality i+1, is trained at GainLambdas[i], in increasing order.
 	GainLambdas []float64 `json:"gain_lambdas,omitempty"`
+
+	// RetiredLambda and RetiredCEWeight: λ and the CE weight are training
+	// settings (LossWeights, trainer.Options), not the network's.
+	// Configurations written before carried them as "lambda" and
+	// "ce_weight"; they still parse, and a run resumed from such a
+	// checkpoint starts from them.
+	RetiredLambda   float64 `json:"lambda,omitempty"`
+	RetiredCEWeight float64 `json:"ce_weight,omitempty"`
 }
 
 var namedConfigs = map[string]Config{
@@ -157,8 +159,7 @@ func ConfigNames() []string {
 }
 
 // ConfigByName returns a named configuration (see ConfigNames) with every
-// switch on, Lambda 0.0130 (CompressAI's quality 4) and CEWeight 1. Change Classes
-// for Cityscapes (19).
+// switch on. Change Classes for Cityscapes (19).
 func ConfigByName(name string) (Config, error) {
 	c, ok := namedConfigs[name]
 	if !ok {
@@ -167,8 +168,6 @@ func ConfigByName(name string) (Config, error) {
 	c.Name = name
 	c.BottleneckFilters = slices.Clone(bottleneckFilters)
 	c.Semantic, c.QuantizeSemantic, c.Aggregation, c.Enhancement = true, true, true, true
-	c.Lambda = 0.0130
-	c.CEWeight = 1
 	return c, nil
 }
 
@@ -180,9 +179,6 @@ func (c Config) Validate() error {
 	if c.N <= 0 || c.MImage <= 0 || c.NHyper <= 0 {
 		return bad("n=%d, m_image=%d and n_hyper=%d must be positive", c.N, c.MImage, c.NHyper)
 	}
-	if c.Lambda < 0 || c.CEWeight < 0 {
-		return bad("lambda=%g and ce_weight=%g must not be negative", c.Lambda, c.CEWeight)
-	}
 	if c.Enhancement && !c.Semantic {
 		return bad("enhancement needs the semantic branch")
 	}
@@ -193,9 +189,6 @@ func (c Config) Validate() error {
 		if !(l > 0) || (i > 0 && l <= c.GainLambdas[i-1]) {
 			return bad("gain_lambdas %v must be positive and increasing", c.GainLambdas)
 		}
-	}
-	if len(c.GainLambdas) > 0 && !(c.Lambda > 0) {
-		return bad("a variable-rate configuration needs lambda > 0 to seed its gains")
 	}
 	if !c.Semantic {
 		return nil

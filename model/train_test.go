@@ -29,7 +29,7 @@ func TestEveryVariableGetsGradient(t *testing.T) {
 	var names []string
 	exec := context.MustNewExec(be, ctx, func(ctx *context.Context, images, labels *graph.Node) []*graph.Node {
 		out := Forward(ctx, cfg, images, true)
-		loss := Loss(cfg, out, images, labels).Total
+		loss := Loss(cfg, testWeights, out, images, labels).Total
 		var vars []*graph.Node
 		ctx.EnumerateVariables(func(v *context.Variable) {
 			if v.Trainable && v.InUseByGraph(images.Graph()) {
@@ -178,7 +178,7 @@ func TestTinyLossFalls(t *testing.T) {
 	opt := optimizers.Adam().LearningRate(3e-3).Done()
 	step := context.MustNewExec(be, ctx, func(ctx *context.Context, images, labels *graph.Node) []*graph.Node {
 		out := Forward(ctx, cfg, images, true)
-		terms := Loss(cfg, out, images, labels)
+		terms := Loss(cfg, testWeights, out, images, labels)
 		opt.UpdateGraph(ctx, images.Graph(), terms.Total)
 		// The main loss, without the aux term that only moves the quantiles.
 		main := graph.Sub(terms.Total, terms.Aux)

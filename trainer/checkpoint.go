@@ -77,6 +77,27 @@ type RunInfo struct {
 	LearningRate float64  `json:"learning_rate"`
 	Data         []string `json:"data,omitempty"`
 	ClassSet     string   `json:"class_set,omitempty"`
+	// Lambda and CEWeight weighed the loss; 0 in checkpoints written while
+	// they were part of the network's configuration (see RunLambda).
+	Lambda   float64 `json:"lambda,omitempty"`
+	CEWeight float64 `json:"ce_weight,omitempty"`
+}
+
+// RunLambda returns the λ the checkpoint's run trained with, from its run
+// settings or, in older checkpoints, its configuration.
+func (m *CheckpointMeta) RunLambda() float64 {
+	if m.Run.Lambda != 0 {
+		return m.Run.Lambda
+	}
+	return m.Config.RetiredLambda
+}
+
+// RunCEWeight is RunLambda for the cross-entropy weight.
+func (m *CheckpointMeta) RunCEWeight() float64 {
+	if m.Run.CEWeight != 0 {
+		return m.Run.CEWeight
+	}
+	return m.Config.RetiredCEWeight
 }
 
 // CheckpointMeta is the content of checkpoint.json.

@@ -75,7 +75,7 @@ func TestTinyFitsOneCrop(t *testing.T) {
 	opts := tinyOptions(t, t.TempDir(), 150)
 	opts.Batch, opts.LearningRate = 1, 3e-3
 	opts.Config.Semantic, opts.Config.Enhancement = false, false
-	opts.Config.Lambda = 0.05
+	opts.Lambda = 0.05
 	st, batcher := newStepperOn(t, 1, opts)
 	b, err := batcher.Batch(0)
 	if err != nil {

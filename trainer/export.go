@@ -175,7 +175,7 @@ func Export(ck *Checkpoint, opts ExportOptions) (*weights.File, error) {
 		}
 	}
 	cfg := ck.Meta.Config
-	meta := weights.Metadata{Model: opts.Model, Lambda: cfg.Lambda, Quality: opts.Quality,
+	meta := weights.Metadata{Model: opts.Model, Lambda: ck.Meta.RunLambda(), Quality: opts.Quality,
 		Extra: map[string]string{
 			"step":        strconv.FormatInt(ck.Meta.Step, 10),
 			"weights":     opts.DType,

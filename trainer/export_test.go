@@ -78,7 +78,7 @@ func TestExportLoadIdentical(t *testing.T) {
 		t.Fatal(err)
 	}
 	f, loaded, cfg := exportAndLoad(t, ck, ExportF32)
-	if m := f.Meta; m.Model != "semcodec-tiny" || m.Quality != 2 || m.Lambda != ck.Meta.Config.Lambda ||
+	if m := f.Meta; m.Model != "semcodec-tiny" || m.Quality != 2 || m.Lambda != ck.Meta.RunLambda() ||
 		len(m.Classes) != 11 || m.Classes[0] != "Sky" || len(m.Palette) != 11 || m.Extra["step"] != "2" {
 		t.Errorf("metadata %+v", m)
 	}

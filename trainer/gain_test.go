@@ -70,7 +70,7 @@ func TestFixedRateBecomesVariableRate(t *testing.T) {
 	rows := g.Value().([][]float32)
 	moved := false
 	for i, lam := range opts.Config.GainLambdas {
-		init := float32(0.5 * math.Log(lam/opts.Config.Lambda))
+		init := float32(0.5 * math.Log(lam/DefaultLambda)) // the fixed-rate run's λ
 		for _, v := range rows[i] {
 			moved = moved || v != init
 		}

@@ -61,9 +61,12 @@ func NewStepper(opts Options) (st *Stepper, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// Gain tables a fixed-rate network gains start from its λ.
+	s.ctx.SetParam(model.ParamGainReference, opts.Lambda)
+	weights := model.LossWeights{Lambda: opts.Lambda, CE: opts.CEWeight}
 	trainFn := func(ctx *mlctx.Context, images, labels, rate *graph.Node) []*graph.Node {
 		out := forward(ctx, cfg, images, rate, true)
-		t := model.Loss(cfg, out, images, labels)
+		t := model.Loss(cfg, weights, out, images, labels)
 		q := quantilesVar(ctx)
 		q.SetTrainable(false) // see auxAdamUpdate
 		grads := ctx.BuildTrainableVariablesGradientsGraph(t.Total)

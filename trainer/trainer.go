@@ -39,9 +39,11 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultLearningRate  = 1e-4 // the seed paper's Adam learning rate
-	DefaultDecayFraction = 0.15 // the last 15% of the steps ...
-	DefaultDecayFactor   = 0.1  // ... run at a tenth of the learning rate
+	DefaultLambda        = 0.013 // CompressAI's quality 4 (zoo.Lambdas)
+	DefaultCEWeight      = 1     // the seed paper's L = λ·D + R + CE
+	DefaultLearningRate  = 1e-4  // the seed paper's Adam learning rate
+	DefaultDecayFraction = 0.15  // the last 15% of the steps ...
+	DefaultDecayFactor   = 0.1   // ... run at a tenth of the learning rate
 	// DefaultClipNorm caps the global gradient norm, as CompressAI's
 	// training example does: one bad batch at a high λ (a rare crop the
 	// network reconstructs badly) otherwise throws the weights far enough to
@@ -75,11 +77,16 @@ type Options struct {
 	Crop   int          // crop side in pixels (256)
 	Seed   uint64
 
-	LearningRate    float64 // DefaultLearningRate
-	AuxLearningRate float64 // of the bottleneck quantiles on the aux loss: DefaultAuxLearningRate
-	DecayFraction   float64 // DefaultDecayFraction; negative disables the decay phase
-	DecayFactor     float64 // DefaultDecayFactor
-	ClipNorm        float64 // largest global gradient norm (DefaultClipNorm); negative: no clipping
+	// Lambda and CEWeight weigh the loss (model.LossWeights): DefaultLambda
+	// and DefaultCEWeight when zero. A variable-rate network weighs each
+	// crop by its level's λ instead; Lambda then only scales gain tables it
+	// adds (model.ParamGainReference).
+	Lambda, CEWeight float64
+	LearningRate     float64 // DefaultLearningRate
+	AuxLearningRate  float64 // of the bottleneck quantiles on the aux loss: DefaultAuxLearningRate
+	DecayFraction    float64 // DefaultDecayFraction; negative disables the decay phase
+	DecayFactor      float64 // DefaultDecayFactor
+	ClipNorm         float64 // largest global gradient norm (DefaultClipNorm); negative: no clipping
 
 	OutDir string
 	Resume bool // continue from the newest checkpoint in OutDir
@@ -111,6 +118,12 @@ type Options struct {
 func (o *Options) setDefaults() {
 	if o.Batch == 0 {
 		o.Batch = 8
+	}
+	if o.Lambda == 0 {
+		o.Lambda = DefaultLambda
+	}
+	if o.CEWeight == 0 {
+		o.CEWeight = DefaultCEWeight
 	}
 	if o.Crop == 0 {
 		o.Crop = 256
@@ -256,6 +269,7 @@ func Train(ctx context.Context, data, val Source, opts Options) (res *Result, er
 	if k != 0 {
 		cfg.Classes = k
 	}
+	cfg.RetiredLambda, cfg.RetiredCEWeight = 0, 0 // training settings now: opts
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -271,6 +285,7 @@ func Train(ctx context.Context, data, val Source, opts Options) (res *Result, er
 	s := &session{opts: opts, cfg: cfg, labelled: k > 0,
 		valLog: filepath.Join(opts.OutDir, "validation.jsonl"),
 		run: RunInfo{Seed: opts.Seed, Batch: opts.Batch, Crop: opts.Crop, Steps: opts.Steps,
+			Lambda: opts.Lambda, CEWeight: opts.CEWeight,
 			LearningRate: opts.LearningRate, Data: opts.Data, ClassSet: classSet}}
 	var ck *Checkpoint
 	existing, _ := ListCheckpoints(opts.OutDir)
@@ -282,8 +297,8 @@ func Train(ctx context.Context, data, val Source, opts Options) (res *Result, er
 		if err := sameNetwork(ck.Meta.Config, cfg); err != nil {
 			return nil, &CheckpointError{Path: ck.Path, Err: err}
 		}
-		if ck.Meta.Config.Lambda != cfg.Lambda {
-			fmt.Fprintf(opts.Log, "note: λ changes from %g (checkpoint) to %g\n", ck.Meta.Config.Lambda, cfg.Lambda)
+		if l := ck.Meta.RunLambda(); l != opts.Lambda {
+			fmt.Fprintf(opts.Log, "note: λ changes from %g (checkpoint) to %g\n", l, opts.Lambda)
 		}
 	case len(existing) > 0:
 		return nil, fmt.Errorf("%w: %s (pass --resume to continue it, or choose another --out)", ErrOutInUse, existing[len(existing)-1])
@@ -413,7 +428,7 @@ func Train(ctx context.Context, data, val Source, opts Options) (res *Result, er
 // describe the same variables (λ and the loss weights may differ; a
 // fixed-rate checkpoint may gain rate levels, and the levels' λ may change).
 func sameNetwork(a, b model.Config) error {
-	a.Lambda, b.Lambda, a.CEWeight, b.CEWeight = 0, 0, 0, 0
+	a.RetiredLambda, b.RetiredLambda, a.RetiredCEWeight, b.RetiredCEWeight = 0, 0, 0, 0
 	if a.GainLevels() == 0 || a.GainLevels() == b.GainLevels() {
 		a.GainLambdas, b.GainLambdas = nil, nil
 	}

@@ -95,7 +95,7 @@ data or checkpoint.`,
 	fl.StringVar(&f.val, "val", "", "validation data specs")
 	fl.StringVar(&f.out, "out", "", "folder for checkpoints and validation.jsonl (required)")
 	fl.IntVar(&f.steps, "steps", 0, "total training steps, counting those of a resumed run (required)")
-	fl.Float64Var(&f.lambda, "lambda", 0, "rate-distortion λ, CompressAI's MSE scale (default: the config's, 0.013)")
+	fl.Float64Var(&f.lambda, "lambda", 0, "rate-distortion λ, CompressAI's MSE scale (default 0.013, quality 4; a resumed run keeps its own)")
 	fl.IntVar(&f.batch, "batch", 8, "crops per step")
 	fl.IntVar(&f.crop, "crop", 256, "crop side in pixels")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of initialisation, data order, crops and noise")
@@ -115,7 +115,7 @@ data or checkpoint.`,
 	fl.Float64Var(&f.clipNorm, "clip-norm", trainer.DefaultClipNorm, "largest global gradient norm (-1: no clipping)")
 	fl.Float64Var(&f.decayFrac, "decay-frac", trainer.DefaultDecayFraction, "final fraction of the steps run at lr×0.1 (0: none)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress bar")
-	fl.Float64Var(&f.ceWeight, "ce-weight", 0, "weight of the cross-entropy term (default: the config's, 1)")
+	fl.Float64Var(&f.ceWeight, "ce-weight", 0, "weight of the cross-entropy term (default 1; a resumed run keeps its own)")
 	fl.IntVar(&f.quality, "quality", 0, "train for this quality of the shipped λ table (zoo.Lambdas: 1 = 0.0018 ... 8 = 0.18) instead of --lambda")
 	fl.IntVar(&f.gainLevels, "gain-levels", 0, "variable rate over qualities 1..N of the shipped λ table (as --gain-lambdas)")
 	fl.Float64SliceVar(&f.gainLambdas, "gain-lambdas", nil,
@@ -187,10 +187,7 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 			cfg = mc
 		}
 		if !changed("lambda") {
-			f.lambda = mc.Lambda
-		}
-		if !changed("ce-weight") {
-			f.ceWeight = mc.CEWeight
+			f.lambda = mf.Meta.Lambda // the λ it was trained at (its gains' reference)
 		}
 	}
 	if f.resume {
@@ -207,10 +204,10 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 			cfg = meta.Config
 		}
 		if !changed("lambda") {
-			f.lambda = meta.Config.Lambda
+			f.lambda = meta.RunLambda()
 		}
 		if !changed("ce-weight") {
-			f.ceWeight = meta.Config.CEWeight
+			f.ceWeight = meta.RunCEWeight()
 		}
 		if !changed("seed") {
 			f.seed = meta.Run.Seed
@@ -222,12 +219,6 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 			f.crop = meta.Run.Crop
 		}
 	}
-	if f.lambda != 0 {
-		cfg.Lambda = f.lambda
-	}
-	if changed("ce-weight") || f.resume || f.init != "" {
-		cfg.CEWeight = f.ceWeight
-	}
 	if f.mSemantic != 0 {
 		cfg.MSemantic = f.mSemantic
 	}
@@ -235,11 +226,9 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 		if changed("lambda") {
 			return errors.New("--quality sets λ from the shipped table; give --lambda or --quality, not both")
 		}
-		l, err := zoo.Lambda(f.quality)
-		if err != nil {
+		if f.lambda, err = zoo.Lambda(f.quality); err != nil {
 			return err
 		}
-		cfg.Lambda = l
 	}
 	if changed("gain-levels") {
 		if changed("gain-lambdas") || f.gainLevels < 2 || f.gainLevels > len(zoo.Lambdas) {
@@ -267,7 +256,7 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 	}
 	stderr := cmd.ErrOrStderr()
 	opts := trainer.Options{
-		Config: cfg, Steps: f.steps, Batch: f.batch, Crop: f.crop, Seed: f.seed,
+		Config: cfg, Lambda: f.lambda, CEWeight: f.ceWeight, Steps: f.steps, Batch: f.batch, Crop: f.crop, Seed: f.seed,
 		LearningRate: f.lr, AuxLearningRate: f.auxLR, DecayFraction: f.decayFrac, ClipNorm: f.clipNorm,
 		OutDir: f.out, Resume: f.resume, Init: f.init, CkptEvery: f.ckptEvery, Keep: f.keep,
 		CheckpointState: f.ckptState, ShardBytes: shard,
@@ -306,7 +295,11 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 	}
 	ctx, cancel := interruptContext(stderr)
 	defer cancel()
-	lambdas := fmt.Sprintf("λ=%g", cfg.Lambda)
+	shown := f.lambda
+	if shown == 0 {
+		shown = trainer.DefaultLambda
+	}
+	lambdas := fmt.Sprintf("λ=%g", shown)
 	if cfg.GainLevels() > 0 {
 		lambdas = fmt.Sprintf("variable rate, λ %v", cfg.GainLambdas)
 	}
