@@ -108,6 +108,13 @@ func configOf(idx indexJSON) Config {
 
 // DecodeConfig reads only the header and index from r.
 func DecodeConfig(r io.Reader) (Config, error) {
+	// An input that ends early is a damaged pack, not an I/O failure.
+	eofErr := func(err error) error {
+		if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+			return FormatError(io.ErrUnexpectedEOF.Error())
+		}
+		return err
+	}
 	var hdr [headerSize]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return Config{}, eofErr(err)
@@ -125,13 +132,6 @@ func DecodeConfig(r io.Reader) (Config, error) {
 		return Config{}, err
 	}
 	return configOf(idx), nil
-}
-
-func eofErr(err error) error {
-	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
-		return FormatError(io.ErrUnexpectedEOF.Error())
-	}
-	return err
 }
 
 // Decode validates a whole pack held in data (header, index, every blob's

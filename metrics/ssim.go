@@ -57,7 +57,13 @@ func MSSSIM(ref, dist image.Image) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return p.msssim()
+	if p.w < MinMSSSIMSide || p.h < MinMSSSIMSide {
+		return 0, fmt.Errorf("%w for MS-SSIM: %dx%d, need at least %d per side", ErrTooSmall, p.w, p.h, MinMSSSIMSide)
+	}
+	return p.perChannel(func(x, y []float64) float64 {
+		ms, _ := msssimChannel(x, y, p.w, p.h)
+		return ms
+	}), nil
 }
 
 func (p pair) ssim() (float64, error) {
@@ -67,16 +73,6 @@ func (p pair) ssim() (float64, error) {
 	return p.perChannel(func(x, y []float64) float64 {
 		s, _ := ssimStats(x, y, p.w, p.h)
 		return s
-	}), nil
-}
-
-func (p pair) msssim() (float64, error) {
-	if p.w < MinMSSSIMSide || p.h < MinMSSSIMSide {
-		return 0, fmt.Errorf("%w for MS-SSIM: %dx%d, need at least %d per side", ErrTooSmall, p.w, p.h, MinMSSSIMSide)
-	}
-	return p.perChannel(func(x, y []float64) float64 {
-		ms, _ := msssimChannel(x, y, p.w, p.h)
-		return ms
 	}), nil
 }
 

@@ -164,3 +164,9 @@ func TestFitExactOnCubic(t *testing.T) {
 		t.Errorf("integral = %v, want %v", got, want)
 	}
 }
+
+// at evaluates the polynomial at x.
+func (p cubic) at(x float64) float64 {
+	t := (x - p.center) / p.scale
+	return p.c[0] + t*(p.c[1]+t*(p.c[2]+t*p.c[3]))
+}

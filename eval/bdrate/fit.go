@@ -63,12 +63,6 @@ func dot(a, b []float64) float64 {
 	return s
 }
 
-// at evaluates the polynomial at x.
-func (p cubic) at(x float64) float64 {
-	t := (x - p.center) / p.scale
-	return p.c[0] + t*(p.c[1]+t*(p.c[2]+t*p.c[3]))
-}
-
 // integral returns the integral of the polynomial over [a, b] in x.
 func (p cubic) integral(a, b float64) float64 {
 	prim := func(x float64) float64 {
