@@ -57,23 +57,26 @@ func MSSSIM(ref, dist image.Image) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if p.w < MinMSSSIMSide || p.h < MinMSSSIMSide {
-		return 0, fmt.Errorf("%w for MS-SSIM: %dx%d, need at least %d per side", ErrTooSmall, p.w, p.h, MinMSSSIMSide)
-	}
-	return p.perChannel(func(x, y []float64) float64 {
+	return p.averaged("MS-SSIM", MinMSSSIMSide, func(x, y []float64) float64 {
 		ms, _ := msssimChannel(x, y, p.w, p.h)
 		return ms
-	}), nil
+	})
 }
 
 func (p pair) ssim() (float64, error) {
-	if p.w < MinSSIMSide || p.h < MinSSIMSide {
-		return 0, fmt.Errorf("%w for SSIM: %dx%d, need at least %d per side", ErrTooSmall, p.w, p.h, MinSSIMSide)
-	}
-	return p.perChannel(func(x, y []float64) float64 {
+	return p.averaged("SSIM", MinSSIMSide, func(x, y []float64) float64 {
 		s, _ := ssimStats(x, y, p.w, p.h)
 		return s
-	}), nil
+	})
+}
+
+// averaged is f's mean over the channels, for images of at least minSide
+// pixels per side.
+func (p pair) averaged(name string, minSide int, f func(x, y []float64) float64) (float64, error) {
+	if p.w < minSide || p.h < minSide {
+		return 0, fmt.Errorf("%w for %s: %dx%d, need at least %d per side", ErrTooSmall, name, p.w, p.h, minSide)
+	}
+	return p.perChannel(f), nil
 }
 
 // perChannel runs f on the three channel planes concurrently and averages.
