@@ -49,6 +49,22 @@ func testInput(t *testing.T, src Source) *tensors.Tensor {
 	return tensors.FromFlatDataAndDimensions(batch.Images, 1, 72, 72, 3)
 }
 
+// exportedF32 is the shared trained run's checkpoint, its data and its
+// float32 export.
+func exportedF32(t *testing.T) (*Checkpoint, Source, *weights.File) {
+	t.Helper()
+	dir, src := trainedRun(t)
+	ck, err := LoadCheckpoint(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Export(ck, ExportOptions{DType: ExportF32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ck, src, f
+}
+
 func exportAndLoad(t *testing.T, ck *Checkpoint, dtype string) (*weights.File, *mlctx.Context, model.Config) {
 	t.Helper()
 	f, err := Export(ck, ExportOptions{DType: dtype, Quality: 2})
@@ -103,15 +119,7 @@ func TestExportLoadIdentical(t *testing.T) {
 // float16 export halves the kernels; the loaded kernels are exactly the
 // float16 values and the outputs stay close.
 func TestExportF16(t *testing.T) {
-	dir, src := trainedRun(t)
-	ck, err := LoadCheckpoint(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f32, err := Export(ck, ExportOptions{DType: ExportF32})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ck, src, f32 := exportedF32(t)
 	f16, loaded, cfg := exportAndLoad(t, ck, ExportF16)
 	b32, _ := f32.Bytes()
 	b16, _ := f16.Bytes()

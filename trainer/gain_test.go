@@ -91,15 +91,7 @@ func TestFixedRateBecomesVariableRate(t *testing.T) {
 // a vanishing learning rate its convolution kernels after one step are the
 // file's, and --init with --resume is refused.
 func TestInitFromExportedModel(t *testing.T) {
-	dir, src := trainedRun(t)
-	ck, err := LoadCheckpoint(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := Export(ck, ExportOptions{DType: ExportF32})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ck, src, f := exportedF32(t)
 	var buf bytes.Buffer
 	if _, err := f.WriteTo(&buf); err != nil {
 		t.Fatal(err)
