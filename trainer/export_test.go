@@ -155,18 +155,11 @@ func TestExportF16(t *testing.T) {
 }
 
 func TestModelContextMismatch(t *testing.T) {
-	dir, _ := trainedRun(t)
-	ck, err := LoadCheckpoint(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := Export(ck, ExportOptions{DType: ExportF32})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ck, _, f := exportedF32(t)
 	// A file whose config says "more channels" than its tensors hold.
 	cfg := ck.Meta.Config
 	cfg.N *= 2
+	var err error
 	if f.Meta.Config, err = json.Marshal(cfg); err != nil {
 		t.Fatal(err)
 	}
