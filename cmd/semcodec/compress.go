@@ -26,9 +26,11 @@ to 8-bit RGB, alpha composited on white) into one .smc bitstream that carries
 both the picture and its semantic segmentation. IN "-" reads standard input,
 -o "-" writes the bitstream to standard output.
 
-The model is the embedded default family at quality -q (1 = lowest rate;
-default ` + fmt.Sprint(codec.DefaultQuality) + ` or the nearest level embedded), or the exported model
-file given with --model. It prints the file size and bits per pixel (to
+The model is the embedded default at quality -q (1 = lowest rate; default
+` + fmt.Sprint(codec.DefaultQuality) + ` or the nearest level embedded), or the exported model file given
+with --model. A variable-rate model takes any quality from 1 to its number of
+levels, fractions included (stored to 1/256): -q 2.5 lies between levels 2
+and 3. It prints the file size and bits per pixel (to
 standard error when the bitstream goes to standard output).
 
 Before any work the output's folder is checked to exist and be writable, and
