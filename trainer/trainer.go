@@ -234,11 +234,10 @@ type session struct {
 	opts     Options
 	cfg      model.Config
 	st       *Stepper // the training graph and its variables
-	evalEx   *mlctx.Exec
+	eval     *evaluator
 	labelled bool // the data has labels: track the moving mIoU
 	run      RunInfo
 	valLog   string
-	valItems []valItem
 }
 
 // Train trains on data, validating on val (may be nil), until the global
@@ -473,22 +472,9 @@ func (s *session) build(ck *Checkpoint) (int64, error) {
 	if !s.labelled {
 		s.st.conf = nil // no labels: no moving mIoU, none in checkpoints
 	}
-	evalFn := func(ctx *mlctx.Context, images, labels, rate *graph.Node) []*graph.Node {
-		out := forward(ctx, cfg, images, rate, false)
-		// Score the picture a decoder would show: clipped and rounded to 8 bits.
-		x := graph.DivScalar(graph.Round(graph.MulScalar(graph.ClipScalar(out.XHatEnh, 0, 1), 255)), 255)
-		mse := graph.ReduceAllMean(graph.Square(graph.Sub(x, images)))
-		ce := graph.ScalarZero(images.Graph(), images.DType())
-		if cfg.Semantic {
-			ce = model.CrossEntropy(out.Logits, labels)
-		}
-		return []*graph.Node{mse, out.BPP, ce, predictions(out, labels)}
-	}
-	if s.evalEx, err = mlctx.NewExec(opts.Backend, s.st.ctx, evalFn); err != nil {
+	if s.eval, err = newEvaluator(opts.Backend, s.st.ctx, cfg); err != nil {
 		return 0, err
 	}
-	// Validation images may come in several sizes.
-	s.evalEx.SetMaxCache(64)
 	if ck == nil {
 		return 0, nil
 	}
@@ -535,8 +521,8 @@ func (s *session) close() {
 	if s.st != nil {
 		s.st.Close()
 	}
-	if s.evalEx != nil {
-		s.evalEx.Finalize()
+	if s.eval != nil {
+		s.eval.close()
 	}
 }
 

@@ -4,12 +4,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 
 	"github.com/semcodec/semcodec/metrics"
+	"github.com/semcodec/semcodec/model"
+	"github.com/semcodec/semcodec/weights"
 )
 
 func shapeF32(dims ...int) shapes.Shape { return shapes.Make(dtypes.Float32, dims...) }
@@ -62,29 +69,70 @@ func loadVal(src Source, limit, crop int) ([]valItem, error) {
 	return items, nil
 }
 
-// validate runs the inference path (rounding, running BatchNorm statistics)
-// on the validation images one at a time, at every rate level of a
-// variable-rate network (one pass otherwise). It reads the variables but
-// changes none, so it never alters the training trajectory.
-func (s *session) validate(src Source, step int64) ([]*ValResult, error) {
-	if s.valItems == nil {
-		items, err := loadVal(src, s.opts.ValImages, s.opts.ValCrop)
-		if err != nil {
-			return nil, err
+// evaluator runs the inference path (rounding, running BatchNorm
+// statistics) on whole images one at a time and scores it: PSNR of x̂_e
+// clipped and rounded to 8 bits, bpp from the likelihoods, CE and mIoU. It
+// reads the variables but changes none. Training validates through it, and
+// Evaluate runs it on a model file.
+type evaluator struct {
+	cfg   model.Config
+	exec  *mlctx.Exec
+	items []valItem
+}
+
+func newEvaluator(be backends.Backend, ctx *mlctx.Context, cfg model.Config) (*evaluator, error) {
+	fn := func(ctx *mlctx.Context, images, labels, rate *graph.Node) []*graph.Node {
+		out := forward(ctx, cfg, images, rate, false)
+		// Score the picture a decoder would show: clipped and rounded to 8 bits.
+		x := graph.DivScalar(graph.Round(graph.MulScalar(graph.ClipScalar(out.XHatEnh, 0, 1), 255)), 255)
+		mse := graph.ReduceAllMean(graph.Square(graph.Sub(x, images)))
+		ce := graph.ScalarZero(images.Graph(), images.DType())
+		if cfg.Semantic {
+			ce = model.CrossEntropy(out.Logits, labels)
 		}
-		s.valItems = items
+		return []*graph.Node{mse, out.BPP, ce, predictions(out, labels)}
 	}
-	levels := s.cfg.GainLevels()
-	var all []*ValResult
+	exec, err := mlctx.NewExec(be, ctx, fn)
+	if err != nil {
+		return nil, err
+	}
+	exec.SetMaxCache(64) // images may come in several sizes
+	return &evaluator{cfg: cfg, exec: exec}, nil
+}
+
+func (e *evaluator) close() { e.exec.Finalize() }
+
+// all scores every rate level of a variable-rate network (one pass
+// otherwise), at the given step.
+func (e *evaluator) all(step int64) ([]*ValResult, error) {
+	levels := e.cfg.GainLevels()
+	var out []*ValResult
 	for level := range max(levels, 1) {
-		res, err := s.validateLevel(step, level)
+		res, err := e.level(step, level)
 		if err != nil {
 			return nil, err
 		}
 		if levels > 0 {
 			res.Quality = level + 1
 		}
-		all = append(all, res)
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// validate scores the validation images (cut once) at every level and
+// appends the results to the run's validation.jsonl.
+func (s *session) validate(src Source, step int64) ([]*ValResult, error) {
+	if s.eval.items == nil {
+		items, err := loadVal(src, s.opts.ValImages, s.opts.ValCrop)
+		if err != nil {
+			return nil, err
+		}
+		s.eval.items = items
+	}
+	all, err := s.eval.all(step)
+	if err != nil {
+		return nil, err
 	}
 	var lines []byte
 	for _, res := range all {
@@ -102,15 +150,38 @@ func (s *session) validate(src Source, step int64) ([]*ValResult, error) {
 	return all, err
 }
 
-func (s *session) validateLevel(step int64, level int) (*ValResult, error) {
-	conf := metrics.NewConfusion(s.cfg.Classes)
-	res := &ValResult{Step: step, Images: len(s.valItems)}
+// Evaluate scores a model file's network on the first limit images of src
+// (0: all; whole images, or center crops of side crop) as training
+// validates: PSNR of the 8-bit reconstruction, bpp from the likelihoods
+// (the rate a file would have, within a few percent, without coding one),
+// and CE and mIoU where src has labels; one result per rate level. It also
+// measures models no bitstream can carry (training-only ablations).
+func Evaluate(f *weights.File, be backends.Backend, src Source, limit, crop int) ([]*ValResult, error) {
+	ctx, cfg, err := ModelContext(f, be)
+	if err != nil {
+		return nil, err
+	}
+	e, err := newEvaluator(be, ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer e.close()
+	if e.items, err = loadVal(src, limit, crop); err != nil {
+		return nil, err
+	}
+	step, _ := strconv.ParseInt(f.Meta.Extra["step"], 10, 64) // 0 when unrecorded
+	return e.all(step)
+}
+
+func (e *evaluator) level(step int64, level int) (*ValResult, error) {
+	conf := metrics.NewConfusion(e.cfg.Classes)
+	res := &ValResult{Step: step, Images: len(e.items)}
 	labelled := false
-	for _, it := range s.valItems {
+	for _, it := range e.items {
 		images := tensors.FromFlatDataAndDimensions(it.images, 1, it.h, it.w, 3)
 		labels := tensors.FromFlatDataAndDimensions(it.labels, 1, it.h, it.w)
-		rate := rateTensor([]int{level}, s.cfg.GainLevels())
-		outs, err := s.evalEx.Exec(images, labels, rate)
+		rate := rateTensor([]int{level}, e.cfg.GainLevels())
+		outs, err := e.exec.Exec(images, labels, rate)
 		images.FinalizeAll()
 		labels.FinalizeAll()
 		rate.FinalizeAll()
@@ -120,7 +191,7 @@ func (s *session) validateLevel(step int64, level int) (*ValResult, error) {
 		res.PSNR += psnrOf(scalar(outs[0]))
 		res.BPP += scalar(outs[1])
 		res.CE += scalar(outs[2])
-		if s.cfg.Semantic {
+		if e.cfg.Semantic {
 			preds, err := tensors.CopyFlatData[int32](outs[3])
 			if err != nil {
 				finalize(outs)
@@ -139,7 +210,7 @@ func (s *session) validateLevel(step int64, level int) (*ValResult, error) {
 		}
 		finalize(outs)
 	}
-	if n := float64(len(s.valItems)); n > 0 {
+	if n := float64(len(e.items)); n > 0 {
 		res.PSNR, res.BPP, res.CE = res.PSNR/n, res.BPP/n, res.CE/n
 	}
 	if labelled {

@@ -39,7 +39,7 @@ them. Baselines run through Go's image/jpeg and Debian's command-line encoders
 (scripts/install-baselines.sh); a codec whose tool is missing is skipped with
 a note.`,
 	}
-	cmd.AddCommand(newEvalCompressionCmd(), newEvalReportCmd(), newEvalSegmentationCmd(), newEvalGalleryCmd())
+	cmd.AddCommand(newEvalCompressionCmd(), newEvalReportCmd(), newEvalSegmentationCmd(), newEvalGalleryCmd(), newEvalNetworkCmd())
 	return cmd
 }
 

@@ -294,3 +294,42 @@ func TestVariableRateCLI(t *testing.T) {
 		t.Errorf("--init with --resume: exit %d, %s", code, stderr)
 	}
 }
+
+// eval network scores what no bitstream can carry: a training-only ablation.
+func TestEvalNetworkAblation(t *testing.T) {
+	dir := t.TempDir()
+	camvid, _ := trainFixture(t, dir)
+	out := filepath.Join(dir, "abl")
+	if code, _, stderr := runTrainCLI("train", "-q", "--config", "tiny", "--no-quantize-semantic", "--data", camvid,
+		"--steps", "1", "--batch", "1", "--crop", "64", "--out", out, "--val-every", "0"); code != exitOK {
+		t.Fatalf("train: exit %d\n%s", code, stderr)
+	}
+	smw := filepath.Join(dir, "abl.smw")
+	code, stdout, stderr := runTrainCLI("export", "--checkpoint", out, "-o", smw)
+	if code != exitOK || !strings.Contains(stdout, "not codable") {
+		t.Fatalf("export: exit %d\n%s%s", code, stdout, stderr)
+	}
+	js := filepath.Join(dir, "net.json")
+	code, stdout, stderr = runTrainCLI("eval", "network", "--model", smw, "--data", camvid, "--crop", "64", "--json", js)
+	if code != exitOK || !strings.Contains(stdout, "| 2 |") {
+		t.Fatalf("eval network: exit %d\n%s%s", code, stdout, stderr)
+	}
+	var rep struct {
+		Results []struct {
+			Images int      `json:"images"`
+			PSNR   float64  `json:"psnr"`
+			BPP    float64  `json:"bpp"`
+			MIoU   *float64 `json:"miou"`
+		} `json:"results"`
+	}
+	data, err := os.ReadFile(js)
+	if err != nil || json.Unmarshal(data, &rep) != nil || len(rep.Results) != 1 {
+		t.Fatalf("json: %v\n%s", err, data)
+	}
+	if r := rep.Results[0]; r.Images != 2 || !(r.PSNR > 0) || !(r.BPP > 0) || r.MIoU == nil {
+		t.Errorf("result %+v", r)
+	}
+	if code, _, _ = runTrainCLI("compress", fixtureRef, "-o", filepath.Join(dir, "x.smc"), "--model", smw); code == exitOK {
+		t.Error("compress accepted a model no bitstream can carry")
+	}
+}
