@@ -48,18 +48,23 @@ train)
 		--out "$out" --json-log "results/ablation/$variant.jsonl" --val-every 0 --ckpt-every 500 --keep 1 -q
 	;;
 eval)
-	if [ "$variant" = baseline ] || [ "$variant" = ba ]; then
-		# No bitstream carries an unquantized y_sem: the harness cannot
-		# code these variants yet.
-		echo "ablation: $variant is not codable; semcodec eval cannot measure it from a bitstream" >&2
-		exit 1
-	fi
 	"$bin" export --checkpoint "$out" -o "$work/$variant.smw" --dtype f32
-	"$bin" eval compression --data ../shared/data/kodak --codecs semcodec --model "$work/$variant.smw" \
-		--json "results/ablation/$variant-kodak.json" --quiet
+	# Every variant the same way, from the likelihoods (what training
+	# validates; it also measures the variants no bitstream can carry) ...
+	"$bin" eval network --model "$work/$variant.smw" --data images:../shared/data/kodak \
+		--json "results/ablation/$variant-kodak-network.json"
 	if [ "$variant" != plain ]; then
-		"$bin" eval segmentation --data ../shared/data/camvid --split val --model "$work/$variant.smw" \
-			--json "results/ablation/$variant-camvid.json" --quiet
+		"$bin" eval network --model "$work/$variant.smw" --data camvid:../shared/data/camvid:val \
+			--json "results/ablation/$variant-camvid-network.json"
+	fi
+	# ... and, where a file can carry the latent, from real files.
+	if [ "$variant" != baseline ] && [ "$variant" != ba ]; then
+		"$bin" eval compression --data ../shared/data/kodak --codecs semcodec --model "$work/$variant.smw" \
+			--json "results/ablation/$variant-kodak.json" --quiet
+		if [ "$variant" != plain ]; then
+			"$bin" eval segmentation --data ../shared/data/camvid --split val --model "$work/$variant.smw" \
+				--json "results/ablation/$variant-camvid.json" --quiet
+		fi
 	fi
 	;;
 *) echo "ablation: unknown command $cmd" >&2; exit 1 ;;
