@@ -205,7 +205,7 @@ func GaussianCDF(scale, tailMass float64) (CDF, error) {
 	if !(scale > 0) || math.IsInf(scale, 0) || !(tailMass > 0 && tailMass < 1) {
 		return CDF{}, fmt.Errorf("%w: Gaussian scale %v, tail mass %v", ErrTable, scale, tailMass)
 	}
-	k := gaussianMultiplier(tailMass)
+	k := GaussianMultiplier(tailMass)
 	c := math.Ceil(scale * k)
 	if c > (MaxSymbols-1)/2 {
 		return CDF{}, fmt.Errorf("%w: Gaussian scale %v needs %v symbols, more than %d", ErrTable, scale, 2*c+1, MaxSymbols)
@@ -223,9 +223,10 @@ func GaussianCDF(scale, tailMass float64) (CDF, error) {
 	return NewCDF(int32(-center), pmf, tail)
 }
 
-// gaussianMultiplier returns k with P(|N(0,1)| > k) = tailMass, by bisection
+// GaussianMultiplier returns k with P(|N(0,1)| > k) = tailMass: a Gaussian
+// table of scale s and that tail mass spans ±ceil(s·k). By bisection
 // (monotone, so it converges to the last bit in a fixed number of steps).
-func gaussianMultiplier(tailMass float64) float64 {
+func GaussianMultiplier(tailMass float64) float64 {
 	lo, hi := 0.0, 40.0
 	for range 200 {
 		m := 0.5 * (lo + hi)

@@ -64,7 +64,7 @@ func TestGaussianTablesShape(t *testing.T) {
 	if tab.Len() != NumGaussianScales {
 		t.Fatalf("Len = %d", tab.Len())
 	}
-	k := gaussianMultiplier(GaussianTailMass)
+	k := GaussianMultiplier(GaussianTailMass)
 	if math.Abs(k-6.109410204869) > 1e-9 {
 		t.Errorf("multiplier %v, want 6.1094102", k)
 	}

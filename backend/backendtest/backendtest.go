@@ -11,6 +11,7 @@ import (
 	"github.com/gomlx/gomlx/backends"
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
 	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 )
 
@@ -22,40 +23,27 @@ type Options struct {
 	Seed      int64   // seed for the coordinate sample.
 }
 
-func (o *Options) withDefaults() Options {
-	var r Options
-	if o != nil {
-		r = *o
-	}
-	if r.Step == 0 {
-		r.Step = 1e-4
-	}
-	if r.Tol == 0 {
-		r.Tol = 1e-6
-	}
-	if r.MaxCoords == 0 {
-		r.MaxCoords = 32
-	}
-	return r
-}
-
 // RandN returns a float64 tensor of the given dimensions with standard
 // normal entries drawn from rng.
-func RandN(rng *rand.Rand, dims ...int) *tensors.Tensor { return randN[float64](rng, dims) }
+func RandN(rng *rand.Rand, dims ...int) *tensors.Tensor {
+	t := tensors.FromShape(shapes.Make(dtypes.Float64, dims...))
+	tensors.MutableFlatData(t, func(data []float64) {
+		for i := range data {
+			data[i] = rng.NormFloat64()
+		}
+	})
+	return t
+}
 
 // RandN32 is RandN in float32, the dtype the CPU kernels are written for.
-func RandN32(rng *rand.Rand, dims ...int) *tensors.Tensor { return randN[float32](rng, dims) }
-
-func randN[T float32 | float64](rng *rand.Rand, dims []int) *tensors.Tensor {
-	n := 1
-	for _, d := range dims {
-		n *= d
-	}
-	data := make([]T, n)
-	for i := range data {
-		data[i] = T(rng.NormFloat64())
-	}
-	return tensors.FromFlatDataAndDimensions(data, dims...)
+func RandN32(rng *rand.Rand, dims ...int) *tensors.Tensor {
+	t := tensors.FromShape(shapes.Make(dtypes.Float32, dims...))
+	tensors.MutableFlatData(t, func(data []float32) {
+		for i := range data {
+			data[i] = float32(rng.NormFloat64())
+		}
+	})
+	return t
 }
 
 // GradCheck checks graph.Gradient of the scalar fn(inputs) with respect to
@@ -64,7 +52,19 @@ func randN[T float32 | float64](rng *rand.Rand, dims []int) *tensors.Tensor {
 func GradCheck(t testing.TB, be backends.Backend, fn func(in []*graph.Node) *graph.Node,
 	inputs []*tensors.Tensor, opts *Options) {
 	t.Helper()
-	o := opts.withDefaults()
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Step == 0 {
+		o.Step = 1e-4
+	}
+	if o.Tol == 0 {
+		o.Tol = 1e-6
+	}
+	if o.MaxCoords == 0 {
+		o.MaxCoords = 32
+	}
 	for i, in := range inputs {
 		if in.DType() != dtypes.Float64 {
 			t.Fatalf("GradCheck: input %d is %s, want float64", i, in.DType())

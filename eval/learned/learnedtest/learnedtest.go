@@ -61,18 +61,67 @@ func WriteFamily(dir string, cfg model.Config, name string, frozen bool, qualiti
 			return nil, err
 		}
 		exec.Finalize()
-		if err := spread(ctx, cfg, float32(20+20*q)); err != nil {
-			return nil, err
+		// An untrained network codes nothing: freshly initialised, its
+		// latents all round to zero. Scaling the last layers of the
+		// analysis, the aggregation and the hyper-analysis spreads them
+		// over several integers; offsetting the hyper-synthesis keeps the
+		// predicted scales near that spread while still depending on z.
+		type adjust struct {
+			scope, name string
+			mul, add    float32
+		}
+		var adjusts []adjust
+		if cfg.Semantic && cfg.Aggregation {
+			adjusts = append(adjusts, adjust{"/" + model.ScopeAggregation + "/out", "weights", 8, 0})
+		}
+		adjusts = append(adjusts, []adjust{
+			{"/analysis/conv4", "weights", float32(20 + 20*q), 0},
+			{"/hyper_analysis/conv3", "weights", 30, 0},
+			{"/hyper_synthesis/up1", "biases", 1, 0.3},
+			{"/hyper_synthesis/up2", "biases", 1, 0.3},
+			{"/hyper_synthesis/out", "weights", 0.2, 0},
+			{"/hyper_synthesis/out", "biases", 1, 1.1},
+		}...)
+		for _, a := range adjusts {
+			v := ctx.GetVariableByScopeAndName(a.scope, a.name)
+			if v == nil {
+				return nil, fmt.Errorf("learnedtest: no variable %s/%s", a.scope, a.name)
+			}
+			val, err := v.Value()
+			if err != nil {
+				return nil, err
+			}
+			data, err := tensors.CopyFlatData[float32](val)
+			if err != nil {
+				return nil, err
+			}
+			for i := range data {
+				data[i] = data[i]*a.mul + a.add
+			}
+			if err := v.SetValue(tensors.FromFlatDataAndDimensions(data, val.Shape().Dimensions...)); err != nil {
+				return nil, err
+			}
 		}
 		meta := weights.Metadata{Model: name, Quality: q}
 		f, err := codec.Export(ctx, cfg, meta, nil)
 		if err != nil {
 			return nil, err
 		}
-		if !frozen {
-			if f, err = unfreeze(f); err != nil {
-				return nil, err
+		if !frozen { // without the entropy tables, as a file from before freezing
+			out := weights.New(f.Meta)
+			for _, n := range f.Names() {
+				if n == codec.TensorZTables || n == codec.TensorZCenters {
+					continue
+				}
+				t, err := f.Tensor(n)
+				if err == nil {
+					err = out.Add(t)
+				}
+				if err != nil {
+					return nil, err
+				}
 			}
+			f = out
 		}
 		path := filepath.Join(dir, fmt.Sprintf("%s-q%d%s", name, q, weights.Extension))
 		if err := weights.WriteFile(path, f); err != nil {
@@ -81,66 +130,4 @@ func WriteFamily(dir string, cfg model.Config, name string, frozen bool, qualiti
 		paths = append(paths, path)
 	}
 	return paths, nil
-}
-
-// spread makes an untrained network code like a trained one: freshly
-// initialised, its latents all round to zero and nothing is coded. Scaling
-// the last layers of the analysis, the aggregation and the hyper-analysis
-// spreads the latents over several integers; offsetting the hyper-synthesis
-// keeps the predicted scales near that spread while still depending on z.
-func spread(ctx *context.Context, cfg model.Config, analysisGain float32) error {
-	type adjust struct {
-		scope, name string
-		mul, add    float32
-	}
-	var semantic []adjust
-	if cfg.Semantic && cfg.Aggregation {
-		semantic = append(semantic, adjust{"/" + model.ScopeAggregation + "/out", "weights", 8, 0})
-	}
-	for _, a := range append(semantic, []adjust{
-		{"/analysis/conv4", "weights", analysisGain, 0},
-		{"/hyper_analysis/conv3", "weights", 30, 0},
-		{"/hyper_synthesis/up1", "biases", 1, 0.3},
-		{"/hyper_synthesis/up2", "biases", 1, 0.3},
-		{"/hyper_synthesis/out", "weights", 0.2, 0},
-		{"/hyper_synthesis/out", "biases", 1, 1.1},
-	}...) {
-		v := ctx.GetVariableByScopeAndName(a.scope, a.name)
-		if v == nil {
-			return fmt.Errorf("learnedtest: no variable %s/%s", a.scope, a.name)
-		}
-		val, err := v.Value()
-		if err != nil {
-			return err
-		}
-		data, err := tensors.CopyFlatData[float32](val)
-		if err != nil {
-			return err
-		}
-		for i := range data {
-			data[i] = data[i]*a.mul + a.add
-		}
-		if err := v.SetValue(tensors.FromFlatDataAndDimensions(data, val.Shape().Dimensions...)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// unfreeze copies f without the frozen entropy tables.
-func unfreeze(f *weights.File) (*weights.File, error) {
-	out := weights.New(f.Meta)
-	for _, n := range f.Names() {
-		if n == codec.TensorZTables || n == codec.TensorZCenters {
-			continue
-		}
-		t, err := f.Tensor(n)
-		if err == nil {
-			err = out.Add(t)
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
 }
