@@ -1,9 +1,9 @@
 package codec
 
 import (
-	"io/fs"
 	"fmt"
 	"image/color"
+	"io/fs"
 	"math"
 	"slices"
 	"strings"
