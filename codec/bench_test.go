@@ -7,14 +7,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
-
 	"github.com/semcodec/semcodec/imageio"
 	"github.com/semcodec/semcodec/internal/shareddata"
 	"github.com/semcodec/semcodec/model"
-	"github.com/semcodec/semcodec/weights"
 )
 
 // benchModels returns the embedded levels, or, in a build without them,
@@ -37,19 +32,7 @@ func benchModels(b *testing.B) map[string]*Model {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx := context.New()
-	ctx.SetRNGStateFromSeed(1)
-	be, _ := sharedBackend()
-	exec := context.MustNewExec(be, ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
-		return model.Forward(ctx, cfg, x, false).BPP
-	})
-	if _, err := exec.Exec(tensors.FromShape(shapeOf(1, 64, 64, 3))); err != nil {
-		b.Fatal(err)
-	}
-	if err := calibrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	f, err := Export(ctx, cfg, weights.Metadata{Quality: 1}, nil)
+	f, err := exportTestModel(cfg, "", 1)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -56,12 +56,20 @@ func HyperAnalysis(ctx *context.Context, cfg Config, y *graph.Node) *graph.Node 
 // scales of y [B,4h,4w,LatentChannels] (the codec recomputes exactly this in fixed
 // point, package fixedpoint): "up1" and "up2" are conv3x3 to 4·NHyper, depth-to-space,
 // ReLU; "out" is conv3x3 to LatentChannels, ReLU; scales = max(., ScaleLowerBound).
+// With cfg.TransposedHyperSynthesis "up1" and "up2" are 5×5 stride-2 transposed
+// convolutions instead (not codable).
 func HyperSynthesis(ctx *context.Context, cfg Config, zHat *graph.Node) *graph.Node {
 	cfg.mustValidate()
 	checkLatent(zHat, cfg.NHyper, "ẑ")
 	ctx = ctx.In(ScopeHyperSynthesis)
-	h := nn.Relu(nn.SubPixelConv(ctx.In("up1"), zHat, cfg.NHyper, 3))
-	h = nn.Relu(nn.SubPixelConv(ctx.In("up2"), h, cfg.NHyper, 3))
+	up := func(ctx *context.Context, h *graph.Node) *graph.Node {
+		if cfg.TransposedHyperSynthesis {
+			return nn.TransposedConvolution(ctx, h, cfg.NHyper, 5, 2)
+		}
+		return nn.SubPixelConv(ctx, h, cfg.NHyper, 3)
+	}
+	h := nn.Relu(up(ctx.In("up1"), zHat))
+	h = nn.Relu(up(ctx.In("up2"), h))
 	h = nn.Relu(nn.Convolution(ctx.In("out"), h, cfg.LatentChannels()).Done())
 	return nn.LowerBound(h, nn.ScaleLowerBound)
 }

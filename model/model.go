@@ -81,6 +81,12 @@ type Config struct {
 	// sub-pixel convolutions; fewer multiply-adds, and the reference's
 	// network. Off in every model file made before it existed.
 	TransposedSynthesis bool `json:"transposed_synthesis,omitempty"`
+	// TransposedHyperSynthesis: the hyper-synthesis upsamples by 5×5
+	// stride-2 transposed convolutions, as the reference and CompressAI do.
+	// The codec's fixed-point hyper-synthesis has only the sub-pixel form,
+	// so such a network trains and is scored by its likelihoods but cannot
+	// be coded (Codable).
+	TransposedHyperSynthesis bool `json:"transposed_hyper_synthesis,omitempty"`
 	// BottleneckFilters are the hidden widths of the entropy bottleneck's
 	// density network: 3, 3, 3, 3 in the named configurations (Ballé's,
 	// CompressAI's); unset in every model file made before it existed,
@@ -219,6 +225,9 @@ func (c Config) Codable() error {
 	}
 	if c.Semantic && !c.QuantizeSemantic {
 		return fmt.Errorf("%w: the semantic latent is not quantized (an ablation for training only)", ErrNotCodable)
+	}
+	if c.TransposedHyperSynthesis {
+		return fmt.Errorf("%w: the fixed-point hyper-synthesis has no transposed convolutions", ErrNotCodable)
 	}
 	return nil
 }

@@ -131,6 +131,11 @@ func TestConfigValidate(t *testing.T) {
 	if err := unquantized.Codable(); !errors.Is(err, ErrNotCodable) {
 		t.Errorf("Codable() with unquantized y_sem = %v, want ErrNotCodable", err)
 	}
+	transposed := tiny
+	transposed.TransposedHyperSynthesis = true
+	if err := transposed.Codable(); !errors.Is(err, ErrNotCodable) {
+		t.Errorf("Codable() with a transposed hyper-synthesis = %v, want ErrNotCodable", err)
+	}
 	if unquantized.LatentChannels() != tiny.MImage || tiny.LatentChannels() != tiny.MImage+tiny.MSemantic {
 		t.Errorf("LatentChannels: %d and %d", unquantized.LatentChannels(), tiny.LatentChannels())
 	}
@@ -176,6 +181,9 @@ func variants(cfg Config) map[string]Config {
 	c = cfg
 	c.Semantic, c.Enhancement = false, false
 	v["hyperprior"] = c
+	c = cfg
+	c.TransposedSynthesis, c.TransposedHyperSynthesis = true, true
+	v["transposed"] = c
 	return v
 }
 

@@ -9,44 +9,15 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/shapes"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
-	"github.com/gomlx/gomlx/pkg/ml/context"
-
-	"github.com/semcodec/semcodec/backend"
-	"github.com/semcodec/semcodec/codec"
+	"github.com/semcodec/semcodec/eval/learned/learnedtest"
 	"github.com/semcodec/semcodec/imageio"
-	"github.com/semcodec/semcodec/model"
-	"github.com/semcodec/semcodec/weights"
 )
 
-// cliModelPath exports a freshly initialised tiny model (no trained weights
-// ship with the tests) to a temporary .smw file shared by the CLI tests.
+// cliModelPath exports a calibrated untrained tiny model (no trained
+// weights ship with the tests) to a temporary .smw file shared by the CLI
+// tests.
 var cliModelPath = sync.OnceValues(func() (string, error) {
-	cfg, err := model.ConfigByName("tiny")
-	if err != nil {
-		return "", err
-	}
-	ctx := context.New()
-	if err := ctx.SetRNGStateFromSeed(3); err != nil {
-		return "", err
-	}
-	be, err := backend.New()
-	if err != nil {
-		return "", err
-	}
-	exec, err := context.NewExec(be, ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
-		return model.Forward(ctx, cfg, x, false).BPP
-	})
-	if err != nil {
-		return "", err
-	}
-	if _, err := exec.Exec(tensors.FromShape(shapes.Make(dtypes.Float32, 1, 64, 64, 3))); err != nil {
-		return "", err
-	}
-	f, err := codec.Export(ctx, cfg, weights.Metadata{Model: "cli-test", Quality: 1}, nil)
+	cfg, err := learnedtest.TinyConfig(true)
 	if err != nil {
 		return "", err
 	}
@@ -54,8 +25,11 @@ var cliModelPath = sync.OnceValues(func() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	path := filepath.Join(dir, "tiny.smw")
-	return path, weights.WriteFile(path, f)
+	paths, err := learnedtest.WriteFamily(dir, cfg, "cli-test", true, 1)
+	if err != nil {
+		return "", err
+	}
+	return paths[0], nil
 })
 
 func mustCLIModel(t *testing.T) string {

@@ -32,7 +32,7 @@ type trainFlags struct {
 	gainLambdas                                                []float64
 	lambda, lr, auxLR, decayFrac, clipNorm                     float64
 	ceWeight                                                   float64
-	transposed                                                 bool
+	transposed, transposedHyper                                bool
 	mSemantic, quality, gainLevels                             int
 	steps, batch, crop, valEvery, ckptEvery, keep              int
 	valImages, valCrop                                         int
@@ -123,6 +123,7 @@ data or checkpoint.`,
 			"on --resume (or --init) a fixed-rate network gains the levels")
 	fl.IntVar(&f.mSemantic, "m-semantic", 0, "channels of the semantic latent (default: the config's); fresh runs only")
 	fl.BoolVar(&f.transposed, "transposed-synthesis", false, "image synthesis by 5×5 stride-2 transposed convolutions instead of sub-pixel ones; fresh runs only")
+	fl.BoolVar(&f.transposedHyper, "transposed-hyper-synthesis", false, "hyper-synthesis by 5×5 stride-2 transposed convolutions, as the reference (not codable: scored by eval network); fresh runs only")
 	fl.BoolVar(&f.noSemantic, "no-semantic", false, "ablation: plain scale hyperprior (no semantic branch)")
 	fl.BoolVar(&f.noQuantSem, "no-quantize-semantic", false, "ablation: semantic latent not quantized")
 	fl.BoolVar(&f.noAggregation, "no-aggregation", false, "ablation: no multi-scale aggregation")
@@ -167,9 +168,10 @@ func runTrain(cmd *cobra.Command, f trainFlags) error {
 	}
 	cfg.Semantic, cfg.QuantizeSemantic = !f.noSemantic, !f.noQuantSem
 	cfg.Aggregation, cfg.Enhancement = !f.noAggregation, !f.noEnhancement && !f.noSemantic
-	cfg.TransposedSynthesis = f.transposed
+	cfg.TransposedSynthesis, cfg.TransposedHyperSynthesis = f.transposed, f.transposedHyper
 	archChanged := changed("config") || changed("no-semantic") || changed("no-quantize-semantic") ||
-		changed("no-aggregation") || changed("no-enhancement") || changed("transposed-synthesis")
+		changed("no-aggregation") || changed("no-enhancement") || changed("transposed-synthesis") ||
+		changed("transposed-hyper-synthesis")
 	if f.init != "" {
 		// The model's network and loss weights stand unless a flag says otherwise.
 		if f.resume {
