@@ -37,7 +37,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cmd=${1:?train, eval, sweep or table}
 if [ "$cmd" = table ]; then
-	# Table 1 (Baseline, B+Q, B+A, B+Q+A) and the other variants at λ 0.013:
+	# Table 1 (Baseline, B+Q, B+A, B+Q+A) and the other variants at λ 0.013,
+	# then the full model against plain at equal rate (the LEVELS sweeps):
 	# the mean over seeds and each seed's figure. Kodak from real files where
 	# a file can carry the latent, else from the likelihoods (eval network);
 	# CamVid val mIoU decoded from the bitstream, else the network's on the
@@ -83,6 +84,33 @@ for v, label in rows:
     src = "" if runs[0][5] else " (likelihood)"
     print(f"| {label} | {', '.join(str(r[0]) for r in runs)} | {cell(1, '%.2f')} | {cell(2, '%.3f')}{src} | "
           f"{cell(3, '%.1f', 100)} | {cell(4, '%.1f', 100)} | {paper.get(v, '–')} |")
+
+# The full model against the plain hyperprior at equal rate, from the two
+# variable-rate sweeps: each full-model point against the plain curve
+# interpolated linearly in log(bpp). Three levels per curve are too few for
+# a Bjøntegaard cubic, and these curves' PSNR ranges need not overlap.
+import math
+def curve(tag):
+    r = load(f"sweep-{tag}-kodak.json")
+    if r is None:
+        return None
+    res = r["codecs"][0]["results"]
+    return sorted(zip(res["bpp"], res["psnr-rgb"]))
+plain, full = curve("plain-vr"), curve("bqa-vr")
+if plain and full:
+    print()
+    print("| full model (B+Q+A), variable rate | plain hyperprior at that bpp | difference |")
+    print("|---|---:|---:|")
+    for b, p in full:
+        ref = None
+        for (b0, p0), (b1, p1) in zip(plain, plain[1:]):
+            if b0 <= b <= b1:
+                t = (math.log(b) - math.log(b0)) / (math.log(b1) - math.log(b0))
+                ref = p0 + t * (p1 - p0)
+        if ref is None:
+            print(f"| {p:.2f} dB at {b:.3f} bpp | outside the plain curve's {plain[0][0]:.3f}-{plain[-1][0]:.3f} bpp | – |")
+        else:
+            print(f"| {p:.2f} dB at {b:.3f} bpp | {ref:.2f} dB | {p - ref:+.2f} dB |")
 EOF
 fi
 variant=${2:?variant}
