@@ -52,8 +52,8 @@ def load(name):
 rows = [("plain", "plain scale hyperprior"), ("baseline", "Baseline"), ("bq", "B+Q"),
         ("ba", "B+A"), ("bqa", "B+Q+A"), ("bqa-noenh", "B+Q+A, no post-enhancement")]
 paper = {"baseline": "72.1", "bq": "71.2", "ba": "72.8", "bqa": "72.5"}
-print("| variant | seeds | Kodak PSNR (dB) | Kodak bpp | CamVid val mIoU (%) | uncompressed input | paper mIoU (Cityscapes) |")
-print("|---|---|---:|---:|---:|---:|---:|")
+print("| variant | seeds | Kodak PSNR (dB) | Kodak MS-SSIM | Kodak bpp | CamVid val mIoU (%) | uncompressed input | paper mIoU (Cityscapes) |")
+print("|---|---|---:|---:|---:|---:|---:|---:|")
 for v, label in rows:
     runs = []
     for seed, tag in ((7, v), (8, v + "-s8")):
@@ -63,15 +63,15 @@ for v, label in rows:
             continue
         if files:
             r = files["codecs"][0]["results"]
-            psnr, bpp = r["psnr-rgb"][0], r["bpp"][0]
-        else:
-            psnr, bpp = net["results"][0]["psnr"], net["results"][0]["bpp"]
+            psnr, bpp, msssim = r["psnr-rgb"][0], r["bpp"][0], r["ms-ssim-rgb"][0]
+        else:  # eval network scores no MS-SSIM
+            psnr, bpp, msssim = net["results"][0]["psnr"], net["results"][0]["bpp"], None
         miou = upper = None
         if seg:
             miou, upper = seg["points"][0]["decoded"]["miou"], seg["upper_bound"]["miou"]
         elif segnet:
             miou = upper = segnet["results"][0]["miou"]
-        runs.append((seed, psnr, bpp, miou, upper, files is not None))
+        runs.append((seed, psnr, bpp, miou, upper, files is not None, msssim))
     if not runs:
         continue
     def cell(i, f, k=1):
@@ -82,7 +82,7 @@ for v, label in rows:
             out += " (" + " / ".join(f % (k * r[i]) for r in runs) + ")"
         return out
     src = "" if runs[0][5] else " (likelihood)"
-    print(f"| {label} | {', '.join(str(r[0]) for r in runs)} | {cell(1, '%.2f')} | {cell(2, '%.3f')}{src} | "
+    print(f"| {label} | {', '.join(str(r[0]) for r in runs)} | {cell(1, '%.2f')} | {cell(6, '%.4f')} | {cell(2, '%.3f')}{src} | "
           f"{cell(3, '%.1f', 100)} | {cell(4, '%.1f', 100)} | {paper.get(v, '–')} |")
 
 # The full model against the plain hyperprior at equal rate, from the two
