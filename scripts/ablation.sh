@@ -133,11 +133,16 @@ if [ -z "$bin" ]; then
 	trap 'rm -rf "$(dirname "$bin")"' EXIT
 	go build -o "$bin" ./cmd/semcodec
 fi
-tag=$variant
-if [ "$lambda" != 0.013 ]; then tag=$tag-l${lambda#0.}; fi
-if [ "$seed" != 7 ]; then tag=$tag-s$seed; fi
 levels=${LEVELS:-}
-if [ -n "$levels" ]; then tag=$tag-vr; fi
+# tag_of LAMBDA names a run of this variant, seed and LEVELS at that λ.
+tag_of() {
+	local t=$variant
+	if [ "$1" != 0.013 ]; then t=$t-l${1#0.}; fi
+	if [ "$seed" != 7 ]; then t=$t-s$seed; fi
+	if [ -n "$levels" ]; then t=$t-vr; fi
+	echo "$t"
+}
+tag=$(tag_of "$lambda")
 out=$work/$tag
 mkdir -p results/ablation
 case $cmd in
@@ -183,9 +188,7 @@ sweep)
 	fam=$work/family-$variant
 	rm -rf "$fam" && mkdir -p "$fam"
 	for q in 3:0.0067 4:0.013 5:0.025; do
-		run=$work/$variant
-		if [ "${q#*:}" != 0.013 ]; then run=$run-l${q#*:0.}; fi
-		"$bin" export --checkpoint "$run" -o "$fam/q${q%%:*}.smw" --dtype f32 \
+		"$bin" export --checkpoint "$work/$(tag_of "${q#*:}")" -o "$fam/q${q%%:*}.smw" --dtype f32 \
 			--model "ablation-$variant" --quality "${q%%:*}"
 	done
 	codecs=semcodec against=()

@@ -41,8 +41,6 @@ func WriteFamily(dir string, cfg model.Config, name string, frozen bool, qualiti
 	}
 	var paths []string
 	for _, q := range qualities {
-		// A higher quality spreads the latent more widely, so it spends
-		// more bits, as in a trained family.
 		ctx, err := testmodel.New(be, cfg, 11, float32(20+20*q))
 		if err != nil {
 			return nil, err
