@@ -238,8 +238,8 @@ func segmentError(name string, err error) error {
 }
 
 // model finds the model a header names: among d.Models by ID, then in the
-// embedded default and then the earlier embedded models by quality
-// (checking the ID).
+// embedded default by quality (checking the ID), and then among the
+// earlier embedded models by name and ID.
 func (d *Decoder) model(h bitstream.Header) (*Model, error) {
 	id := h.ModelID
 	for _, m := range d.Models {
@@ -250,7 +250,7 @@ func (d *Decoder) model(h bitstream.Header) (*Model, error) {
 	if m, err := defaultModelFor(float64(h.Quality)); err == nil && m.id == id {
 		return m, nil
 	}
-	if m, ok := legacyModel(int(h.Quality), id); ok {
+	if m, ok := legacyModel(h.ModelName, id); ok {
 		return m, nil
 	}
 	q := float64(h.Quality) + float64(h.QualityFraction)/qualitySteps

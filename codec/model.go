@@ -5,7 +5,6 @@ import (
 	"image/color"
 	"io/fs"
 	"math"
-	"slices"
 	"strings"
 	"sync"
 
@@ -310,16 +309,54 @@ var (
 		}
 		return weights.LoadFamily(fsys, "models/*"+weights.Extension)
 	})
-	legacyFamily = sync.OnceValues(func() (*weights.Family, error) {
+	// legacyFiles lists the earlier defaults with the model name each
+	// header gives. They may be of several models and generations, so they
+	// form no family; a file is loaded when a compressed file names its
+	// model, and kept.
+	legacyFiles = sync.OnceValues(func() ([]*legacyFile, error) {
 		fsys := defaultsFS()
 		if fsys == nil {
-			return weights.NewFamily()
+			return nil, nil
 		}
-		return weights.LoadFamily(fsys, "models/legacy/*"+weights.Extension)
+		paths, err := fs.Glob(fsys, "models/legacy/*"+weights.Extension)
+		if err != nil {
+			return nil, err
+		}
+		files := make([]*legacyFile, 0, len(paths))
+		for _, p := range paths {
+			fh, err := fsys.Open(p)
+			if err != nil {
+				return nil, err
+			}
+			meta, err := weights.DecodeMetadata(fh)
+			fh.Close()
+			if err != nil {
+				return nil, fmt.Errorf("%w (%s)", err, p)
+			}
+			files = append(files, &legacyFile{fsys: fsys, path: p, model: meta.Model})
+		}
+		return files, nil
 	})
-	legacyModels  sync.Map // quality -> *defaultEntry
 	defaultModels sync.Map // quality -> *defaultEntry
 )
+
+type legacyFile struct {
+	fsys        fs.FS
+	path, model string
+	entry       defaultEntry
+}
+
+func (lf *legacyFile) load() (*Model, error) {
+	lf.entry.once.Do(func() {
+		f, err := weights.ReadFS(lf.fsys, lf.path)
+		if err != nil {
+			lf.entry.err = err
+			return
+		}
+		lf.entry.m, lf.entry.err = NewModel(f)
+	})
+	return lf.entry.m, lf.entry.err
+}
 
 type defaultEntry struct {
 	once sync.Once
@@ -408,15 +445,22 @@ func defaultLevel(fam *weights.Family, quality int) (*Model, error) {
 	return loadMember(&defaultModels, fam, quality)
 }
 
-// legacyModel returns the earlier embedded model of a quality whose ID is
+// legacyModel returns the earlier embedded model called name whose ID is
 // id, if there is one.
-func legacyModel(quality int, id weights.ID) (*Model, bool) {
-	fam, err := legacyFamily()
-	if err != nil || !slices.Contains(fam.Qualities(), quality) {
+func legacyModel(name string, id weights.ID) (*Model, bool) {
+	files, err := legacyFiles()
+	if err != nil {
 		return nil, false
 	}
-	m, err := loadMember(&legacyModels, fam, quality)
-	return m, err == nil && m.id == id
+	for _, lf := range files {
+		if lf.model != name {
+			continue
+		}
+		if m, err := lf.load(); err == nil && m.id == id {
+			return m, true
+		}
+	}
+	return nil, false
 }
 
 // loadMember loads a family's file of one quality once, caching it in cache.
