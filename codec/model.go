@@ -309,53 +309,22 @@ var (
 		}
 		return weights.LoadFamily(fsys, "models/*"+weights.Extension)
 	})
-	// legacyFiles lists the earlier defaults with the model name each
-	// header gives. They may be of several models and generations, so they
-	// form no family; a file is loaded when a compressed file names its
-	// model, and kept.
-	legacyFiles = sync.OnceValues(func() ([]*legacyFile, error) {
+	// legacyFamilies are the earlier defaults, one family per model name:
+	// they may be of several models and generations.
+	legacyFamilies = sync.OnceValues(func() ([]*weights.Family, error) {
 		fsys := defaultsFS()
 		if fsys == nil {
 			return nil, nil
 		}
-		paths, err := fs.Glob(fsys, "models/legacy/*"+weights.Extension)
-		if err != nil {
-			return nil, err
-		}
-		files := make([]*legacyFile, 0, len(paths))
-		for _, p := range paths {
-			fh, err := fsys.Open(p)
-			if err != nil {
-				return nil, err
-			}
-			meta, err := weights.DecodeMetadata(fh)
-			fh.Close()
-			if err != nil {
-				return nil, fmt.Errorf("%w (%s)", err, p)
-			}
-			files = append(files, &legacyFile{fsys: fsys, path: p, model: meta.Model})
-		}
-		return files, nil
+		return weights.LoadFamilies(fsys, "models/legacy/*"+weights.Extension)
 	})
+	legacyModels  sync.Map // legacyKey -> *defaultEntry
 	defaultModels sync.Map // quality -> *defaultEntry
 )
 
-type legacyFile struct {
-	fsys        fs.FS
-	path, model string
-	entry       defaultEntry
-}
-
-func (lf *legacyFile) load() (*Model, error) {
-	lf.entry.once.Do(func() {
-		f, err := weights.ReadFS(lf.fsys, lf.path)
-		if err != nil {
-			lf.entry.err = err
-			return
-		}
-		lf.entry.m, lf.entry.err = NewModel(f)
-	})
-	return lf.entry.m, lf.entry.err
+type legacyKey struct {
+	name    string
+	quality int
 }
 
 type defaultEntry struct {
@@ -442,30 +411,35 @@ func DefaultModel(quality int) (*Model, error) {
 
 // defaultLevel loads the embedded family's file of one quality, once.
 func defaultLevel(fam *weights.Family, quality int) (*Model, error) {
-	return loadMember(&defaultModels, fam, quality)
+	return loadMember(&defaultModels, quality, fam, quality)
 }
 
 // legacyModel returns the earlier embedded model called name whose ID is
-// id, if there is one.
+// id, if there is one. A variable-rate model's file has one quality
+// whatever the stream's, so every level of the family is tried.
 func legacyModel(name string, id weights.ID) (*Model, bool) {
-	files, err := legacyFiles()
+	fams, err := legacyFamilies()
 	if err != nil {
 		return nil, false
 	}
-	for _, lf := range files {
-		if lf.model != name {
+	for _, fam := range fams {
+		if fam.Name() != name {
 			continue
 		}
-		if m, err := lf.load(); err == nil && m.id == id {
-			return m, true
+		for _, q := range fam.Qualities() {
+			m, err := loadMember(&legacyModels, legacyKey{name, q}, fam, q)
+			if err == nil && m.id == id {
+				return m, true
+			}
 		}
 	}
 	return nil, false
 }
 
-// loadMember loads a family's file of one quality once, caching it in cache.
-func loadMember(cache *sync.Map, fam *weights.Family, quality int) (*Model, error) {
-	v, _ := cache.LoadOrStore(quality, &defaultEntry{})
+// loadMember loads a family's file of one quality once, caching it in cache
+// under key.
+func loadMember(cache *sync.Map, key any, fam *weights.Family, quality int) (*Model, error) {
+	v, _ := cache.LoadOrStore(key, &defaultEntry{})
 	e := v.(*defaultEntry)
 	e.once.Do(func() {
 		f, err := fam.Quality(quality)

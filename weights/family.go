@@ -3,6 +3,7 @@ package weights
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"slices"
 	"sync"
 )
@@ -43,6 +44,37 @@ func NewFamily(files ...*File) (*Family, error) {
 // is read on its first use. A pattern that matches nothing gives an empty
 // family, which is not an error: check Len.
 func LoadFamily(fsys fs.FS, pattern string) (*Family, error) {
+	ms, err := indexMembers(fsys, pattern)
+	if err != nil {
+		return nil, err
+	}
+	return newFamily(ms)
+}
+
+// LoadFamilies is LoadFamily for files of several models: one family per
+// model name, in name order.
+func LoadFamilies(fsys fs.FS, pattern string) ([]*Family, error) {
+	ms, err := indexMembers(fsys, pattern)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string][]*member{}
+	for _, m := range ms {
+		byName[m.meta.Model] = append(byName[m.meta.Model], m)
+	}
+	fams := make([]*Family, 0, len(byName))
+	for _, name := range slices.Sorted(maps.Keys(byName)) {
+		fam, err := newFamily(byName[name])
+		if err != nil {
+			return nil, err
+		}
+		fams = append(fams, fam)
+	}
+	return fams, nil
+}
+
+// indexMembers reads the header of every file matching pattern.
+func indexMembers(fsys fs.FS, pattern string) ([]*member, error) {
 	names, err := fs.Glob(fsys, pattern)
 	if err != nil {
 		return nil, fmt.Errorf("weights: %w", err)
@@ -66,7 +98,7 @@ func LoadFamily(fsys fs.FS, pattern string) (*Family, error) {
 			return f, err
 		}})
 	}
-	return newFamily(ms)
+	return ms, nil
 }
 
 func newFamily(ms []*member) (*Family, error) {

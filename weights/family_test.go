@@ -73,3 +73,21 @@ func TestLoadFamilyEmptyAndErrors(t *testing.T) {
 		t.Error("quality 0 accepted")
 	}
 }
+
+func TestLoadFamilies(t *testing.T) {
+	fsys := familyFS(t, 1, 2)
+	other := sampleFile(t)
+	other.Meta.Model, other.Meta.Quality = "another", 1
+	fsys["models/another.smw"] = &fstest.MapFile{Data: encoded(t, other)}
+	fams, err := LoadFamilies(fsys, "models/*.smw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fams) != 2 || fams[0].Name() != "another" || fams[1].Name() != "semcodec-test" ||
+		!reflect.DeepEqual(fams[1].Qualities(), []int{1, 2}) {
+		t.Fatalf("got %d families", len(fams))
+	}
+	if _, err := LoadFamily(fsys, "models/*.smw"); err == nil {
+		t.Error("LoadFamily accepted two model names")
+	}
+}
