@@ -6,6 +6,8 @@
 #                                     run, against CompressAI's published curves
 #   camvid_seg.json                   CamVid val mIoU from the bitstream at every
 #                                     quality and for the uncompressed input
+#   kodak_rate_steps.txt              the smallest file-size rise from each
+#                                     quality to the next over the Kodak images
 #   kodak_gallery.png                 kodim23 by every codec at about 0.3 bpp
 #
 #   scripts/eval-shipped.sh [MODEL.smw]   (default: the embedded default)
@@ -25,6 +27,8 @@ if [ $# -gt 0 ]; then model=(--model "$1"); fi
 	--codecs semcodec,jpeg,jpeg-turbo,webp,jpeg2000,avif,heif,jxl "${model[@]}" \
 	--json results/kodak_rd.json --plot results/kodak_rd.png \
 	--against ../shared/anchors/kodak_rd.csv:bmshj2018-hyperprior,mbt2018-mean
+levels=$(python3 -c 'import json; print(len(json.load(open("results/kodak_rd.json"))["codecs"][0]["quality"]))')
+scripts/rate-steps.sh "$bin" "$levels" "${model[@]:1}" | tee results/kodak_rate_steps.txt
 "$bin" eval segmentation --data ../shared/data/camvid --split val --quiet \
 	--limit "${SEG_LIMIT:-101}" "${model[@]}" --json results/camvid_seg.json
 "$bin" eval gallery --image ../shared/data/kodak/kodim23.png --bpp 0.3 \

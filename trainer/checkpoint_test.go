@@ -238,3 +238,23 @@ func TestBadData(t *testing.T) {
 		t.Errorf("corrupt pack: %v", err)
 	}
 }
+
+// TestDataRepeats: "SPEC*N" enters a set N times; a bad N is refused.
+func TestDataRepeats(t *testing.T) {
+	a, b := camvidSubset(t, 3), camvidSubset(t, 2)
+	src, err := OpenData([]string{a, b + "*4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.Len() != 3+4*2 {
+		t.Fatalf("%d items, want 11", src.Len())
+	}
+	if src.Item(3).Name != src.Item(5).Name || src.Item(4).Name != src.Item(10).Name {
+		t.Errorf("repeats differ: %q %q %q %q", src.Item(3).Name, src.Item(5).Name, src.Item(4).Name, src.Item(10).Name)
+	}
+	for _, spec := range []string{b + "*0", b + "*x", b + "*", b + "*1001"} {
+		if _, err := OpenData([]string{spec}); err == nil {
+			t.Errorf("%q accepted", spec)
+		}
+	}
+}

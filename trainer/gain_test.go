@@ -78,6 +78,51 @@ func TestFixedRateBecomesVariableRate(t *testing.T) {
 	if !moved {
 		t.Error("the gain table kept its initial values through 3 steps")
 	}
+	// Levels added below and between the trained ones: the trained rows are
+	// carried over by λ, the new ones start on the line through their
+	// neighbours in log λ.
+	more := filepath.Join(t.TempDir(), "more")
+	if err := os.CopyFS(more, os.DirFS(out)); err != nil {
+		t.Fatal(err)
+	}
+	opts = tinyOptions(t, more, 7)
+	opts.Resume = true
+	opts.LearningRate, opts.AuxLearningRate = 1e-30, 1e-30
+	opts.Config.GainLambdas = []float64{0.0009, 0.0035, 0.00676, 0.013, 0.05}
+	if _, err := Train(context.Background(), src, nil, opts); err != nil {
+		t.Fatal(err)
+	}
+	ck2, err := LoadCheckpoint(more)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ck2.Tensors["/"+model.ScopeGain+"/"+model.VarLogGain].Value().([][]float32)
+	if len(got) != 5 {
+		t.Fatalf("gain table has %d levels, want 5", len(got))
+	}
+	line := func(a, b []float32, la, lb, l float64) []float32 {
+		r := make([]float32, len(a))
+		t := (math.Log(l) - math.Log(la)) / (math.Log(lb) - math.Log(la))
+		for c := range a {
+			r[c] = a[c] + float32(t)*(b[c]-a[c])
+		}
+		return r
+	}
+	near := func(a, b []float32) bool {
+		for c := range a {
+			if math.Abs(float64(a[c]-b[c])) > 1e-5 {
+				return false
+			}
+		}
+		return true
+	}
+	want := [][]float32{line(rows[0], rows[1], 0.0035, 0.013, 0.0009), rows[0],
+		line(rows[0], rows[1], 0.0035, 0.013, 0.00676), rows[1], rows[2]}
+	for i := range want {
+		if !near(got[i], want[i]) {
+			t.Errorf("level %d of 5: gain row %v, want %v", i+1, got[i][:3], want[i][:3])
+		}
+	}
 	// Fewer levels than the checkpoint's is another network.
 	opts = tinyOptions(t, out, 7)
 	opts.Resume = true

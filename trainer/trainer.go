@@ -428,7 +428,7 @@ func Train(ctx context.Context, data, val Source, opts Options) (res *Result, er
 // fixed-rate checkpoint may gain rate levels, and the levels' λ may change).
 func sameNetwork(a, b model.Config) error {
 	a.RetiredLambda, b.RetiredLambda, a.RetiredCEWeight, b.RetiredCEWeight = 0, 0, 0, 0
-	if a.GainLevels() == 0 || a.GainLevels() == b.GainLevels() {
+	if a.GainLevels() == 0 || a.GainLevels() == b.GainLevels() || addsLevels(a.GainLambdas, b.GainLambdas) {
 		a.GainLambdas, b.GainLambdas = nil, nil
 	}
 	ja, _ := json.Marshal(a)
@@ -488,6 +488,15 @@ func (s *session) build(ck *Checkpoint) (int64, error) {
 	if ck.Meta.Config.GainLevels() == 0 && cfg.GainLevels() > 0 {
 		// A fixed-rate network becoming variable-rate: its gain tables (and
 		// their optimizer state) start fresh.
+		base := mayMiss
+		mayMiss = func(key string) bool { return base(key) || gainVariable(key) }
+	}
+	if old := ck.Meta.Config.GainLambdas; addsLevels(old, cfg.GainLambdas) {
+		// A variable-rate network gaining levels: its gain tables are carried
+		// over by λ, their optimizer state starts fresh.
+		if err := regainTables(ck.Tensors, old, cfg.GainLambdas); err != nil {
+			return 0, &CheckpointError{Path: ck.Path, Err: err}
+		}
 		base := mayMiss
 		mayMiss = func(key string) bool { return base(key) || gainVariable(key) }
 	}

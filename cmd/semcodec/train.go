@@ -91,7 +91,7 @@ data or checkpoint.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.config, "config", "small", "network: tiny, small or base")
-	fl.StringVar(&f.data, "data", "", "training data specs (required)")
+	fl.StringVar(&f.data, "data", "", "training data specs, comma-separated; SPEC*N enters a set N times (required)")
 	fl.StringVar(&f.val, "val", "", "validation data specs")
 	fl.StringVar(&f.out, "out", "", "folder for checkpoints and validation.jsonl (required)")
 	fl.IntVar(&f.steps, "steps", 0, "total training steps, counting those of a resumed run (required)")
