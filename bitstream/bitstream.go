@@ -31,9 +31,10 @@ const (
 	// Version is the format version this package writes by default and the
 	// newest it reads; MinVersion is the oldest it reads. The container is
 	// the same in all; the version tells the codec how it derived the
-	// entropy tables and whether the quality has a fraction
-	// (docs/bitstream.md, "Versions").
-	Version    = 3
+	// entropy tables, whether the quality has a fraction and whether the
+	// image segment starts with a colour transform (docs/bitstream.md,
+	// "Versions").
+	Version    = 4
 	MinVersion = 1
 	// Extension is the conventional file name extension.
 	Extension = ".smc"

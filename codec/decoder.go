@@ -84,6 +84,11 @@ func (d *Decoder) Decode(r io.Reader) (*Decoded, error) {
 	if err := st.m.synthesize(res, &st.l, st.yImg, st.ySem, st.rate.inverse, true, !d.NoEnhance, d.SkipPlain, st.tileCells); err != nil {
 		return nil, err
 	}
+	// The transform was fitted to the default picture: the enhanced one
+	// where the model enhances.
+	if cfg := st.m.cfg; !d.NoEnhance || !(cfg.Semantic && cfg.Enhancement) {
+		st.colour.apply(res.Image)
+	}
 	return res, nil
 }
 
@@ -117,6 +122,8 @@ type decodeState struct {
 	idx  []int32 // Gaussian table index of every y element, HWC
 	ySem []int32
 	yImg []int32
+	// colour is the file's colour transform (the identity before version 4).
+	colour colourTransform
 	// tileCells is the tile size in latent cells.
 	tileCells int
 }
@@ -209,6 +216,13 @@ func (st *decodeState) readImage() error {
 	payload, err := nextSegment(st.rd, bitstream.SegmentImage)
 	if err != nil {
 		return err
+	}
+	if st.rd.Header().Version >= colourVersion {
+		if len(payload) < colourBlockSize {
+			return FormatError(fmt.Sprintf("image segment of %d bytes; its colour transform alone takes %d", len(payload), colourBlockSize))
+		}
+		st.colour = parseColour(payload)
+		payload = payload[colourBlockSize:]
 	}
 	m := st.m
 	imgIdx, _ := splitChannels(st.idx, m.cfg.LatentChannels(), m.cfg.MImage)

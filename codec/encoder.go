@@ -135,7 +135,8 @@ func (m *Model) encodeVersion(img image.Image, version uint8, tile int, r rate) 
 	if r.fraction != 0 && version < 3 {
 		return nil, fmt.Errorf("%w: version %d files store whole qualities only", ErrQuality, version)
 	}
-	l, err := m.analyseTile(img, tile, r.gain)
+	rgb := imageio.AsRGB(img)
+	l, err := m.analyseTile(rgb, tile, r.gain)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +173,37 @@ func (m *Model) encodeVersion(img image.Image, version uint8, tile int, r rate) 
 			return nil, err
 		}
 	}
+	if version >= colourVersion {
+		c, err := m.colourFor(rgb, l, img0, sem0, r, tile)
+		if err != nil {
+			return nil, err
+		}
+		f.Image = append(c.marshal(), f.Image...)
+	}
 	return f, nil
+}
+
+// colourVersion is the first format version whose image segment starts with
+// a colour transform.
+const colourVersion = 4
+
+// colourFor decodes the latents as a decoder would and fits the colour
+// transform from that picture to the original (the identity for images over
+// colourFitMaxPixels).
+func (m *Model) colourFor(rgb *image.RGBA, l *latents, yImg, ySem []int32, r rate, tile int) (colourTransform, error) {
+	w, h := rgb.Rect.Dx(), rgb.Rect.Dy()
+	if int64(w)*int64(h) > colourFitMaxPixels {
+		return colourTransform{}, nil
+	}
+	tileCells, err := resolveTile(tile)
+	if err != nil {
+		return colourTransform{}, err
+	}
+	res := &Decoded{Config: Config{Width: w, Height: h}}
+	if err := m.synthesize(res, l, yImg, ySem, r.inverse, true, true, true, tileCells); err != nil {
+		return colourTransform{}, err
+	}
+	return fitColour(res.Image, rgb), nil
 }
 
 func (m *Model) header(w, h, wy, hy int, r rate) bitstream.Header {

@@ -322,9 +322,10 @@ var (
 	defaultModels sync.Map // quality -> *defaultEntry
 )
 
+// legacyKey names a legacy file: its family's index among the legacy
+// families (generations of one model name form several) and its quality.
 type legacyKey struct {
-	name    string
-	quality int
+	family, quality int
 }
 
 type defaultEntry struct {
@@ -422,12 +423,12 @@ func legacyModel(name string, id weights.ID) (*Model, bool) {
 	if err != nil {
 		return nil, false
 	}
-	for _, fam := range fams {
+	for i, fam := range fams {
 		if fam.Name() != name {
 			continue
 		}
 		for _, q := range fam.Qualities() {
-			m, err := loadMember(&legacyModels, legacyKey{name, q}, fam, q)
+			m, err := loadMember(&legacyModels, legacyKey{i, q}, fam, q)
 			if err == nil && m.id == id {
 				return m, true
 			}

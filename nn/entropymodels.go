@@ -231,8 +231,17 @@ func Quantize(ctx *context.Context, x *graph.Node) *graph.Node {
 		noise := graph.AddScalar(ctx.RandomUniform(g, x.Shape()), -0.5)
 		return graph.Add(x, noise)
 	}
+	if context.GetParamOr(ctx, ParamUnquantized, false) {
+		return x
+	}
 	return RoundHalfUp(x)
 }
+
+// ParamUnquantized is the context parameter (bool) that makes Quantize, at
+// inference, pass its input through unrounded: a diagnostic that scores the
+// transforms without the quantizer (what they give at unlimited rate). No
+// file can carry such a latent.
+const ParamUnquantized = "semcodec_unquantized"
 
 // RoundHalfUp is floor(x + 1/2).
 func RoundHalfUp(x *graph.Node) *graph.Node {

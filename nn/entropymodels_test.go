@@ -150,4 +150,16 @@ func TestQuantize(t *testing.T) {
 			}
 		}
 	}
+	// The diagnostic ParamUnquantized passes the input through at inference.
+	ctx := layersContext(t)
+	ctx.SetParam(ParamUnquantized, true)
+	out := context.MustExecOnce(layersBackend(), ctx, func(ctx *context.Context, x *graph.Node) *graph.Node {
+		ctx.In("sub").SetTraining(x.Graph(), false)
+		return Quantize(ctx.In("sub"), x)
+	}, x)
+	for i, v := range flat32(out) {
+		if v != x[i] {
+			t.Errorf("unquantized Quantize(%g) = %g", x[i], v)
+		}
+	}
 }

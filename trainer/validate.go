@@ -16,6 +16,7 @@ import (
 
 	"github.com/semcodec/semcodec/metrics"
 	"github.com/semcodec/semcodec/model"
+	"github.com/semcodec/semcodec/nn"
 	"github.com/semcodec/semcodec/weights"
 )
 
@@ -156,10 +157,13 @@ func (s *session) validate(src Source, step int64) ([]*ValResult, error) {
 // (the rate a file would have, within a few percent, without coding one),
 // and CE and mIoU where src has labels; one result per rate level. It also
 // measures models no bitstream can carry (training-only ablations).
-func Evaluate(f *weights.File, be backends.Backend, src Source, limit, crop int) ([]*ValResult, error) {
+func Evaluate(f *weights.File, be backends.Backend, src Source, limit, crop int, unquantized bool) ([]*ValResult, error) {
 	ctx, cfg, err := ModelContext(f, be)
 	if err != nil {
 		return nil, err
+	}
+	if unquantized {
+		ctx.SetParam(nn.ParamUnquantized, true)
 	}
 	e, err := newEvaluator(be, ctx, cfg)
 	if err != nil {

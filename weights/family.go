@@ -51,24 +51,38 @@ func LoadFamily(fsys fs.FS, pattern string) (*Family, error) {
 	return newFamily(ms)
 }
 
-// LoadFamilies is LoadFamily for files of several models: one family per
-// model name, in name order.
+// LoadFamilies is LoadFamily for files of several models, in name order:
+// one family per model name, or several where generations of a model share
+// its name and a quality (two variable-rate files, each quality 1): files,
+// in path order, join the first family of their name that lacks their
+// quality.
 func LoadFamilies(fsys fs.FS, pattern string) ([]*Family, error) {
 	ms, err := indexMembers(fsys, pattern)
 	if err != nil {
 		return nil, err
 	}
-	byName := map[string][]*member{}
+	byName := map[string][][]*member{}
 	for _, m := range ms {
-		byName[m.meta.Model] = append(byName[m.meta.Model], m)
-	}
-	fams := make([]*Family, 0, len(byName))
-	for _, name := range slices.Sorted(maps.Keys(byName)) {
-		fam, err := newFamily(byName[name])
-		if err != nil {
-			return nil, err
+		groups := byName[m.meta.Model]
+		i := slices.IndexFunc(groups, func(g []*member) bool {
+			return !slices.ContainsFunc(g, func(o *member) bool { return o.meta.Quality == m.meta.Quality })
+		})
+		if i < 0 {
+			i = len(groups)
+			groups = append(groups, nil)
 		}
-		fams = append(fams, fam)
+		groups[i] = append(groups[i], m)
+		byName[m.meta.Model] = groups
+	}
+	var fams []*Family
+	for _, name := range slices.Sorted(maps.Keys(byName)) {
+		for _, g := range byName[name] {
+			fam, err := newFamily(g)
+			if err != nil {
+				return nil, err
+			}
+			fams = append(fams, fam)
+		}
 	}
 	return fams, nil
 }

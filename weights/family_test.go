@@ -90,4 +90,13 @@ func TestLoadFamilies(t *testing.T) {
 	if _, err := LoadFamily(fsys, "models/*.smw"); err == nil {
 		t.Error("LoadFamily accepted two model names")
 	}
+	// A second generation of "another" at the same quality is a family of
+	// its own.
+	fsys["models/another-old.smw"] = &fstest.MapFile{Data: encoded(t, other)}
+	if fams, err = LoadFamilies(fsys, "models/*.smw"); err != nil {
+		t.Fatal(err)
+	}
+	if len(fams) != 3 || fams[0].Name() != "another" || fams[1].Name() != "another" || fams[2].Name() != "semcodec-test" {
+		t.Fatalf("got %d families", len(fams))
+	}
 }

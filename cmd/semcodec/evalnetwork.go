@@ -14,6 +14,7 @@ import (
 func newEvalNetworkCmd() *cobra.Command {
 	var modelPath, data, jsonOut string
 	var limit, crop int
+	var unquantized bool
 	cmd := &cobra.Command{
 		Use:   "network --model M.smw --data SPEC[,SPEC...]",
 		Short: "Score a model's network on images without coding them (likelihood rate), ablations included",
@@ -25,7 +26,10 @@ file would cost within a few percent, plus its header), and, for labelled
 data, the cross-entropy and mIoU. A variable-rate model is scored at every
 level. Unlike "eval compression" it writes no bitstream, so it also measures
 training-only ablations (an unquantized semantic latent) that no file can
-carry. Data specs as for "semcodec train --data".`,
+carry. --unquantized skips the rounding of the latents: the transforms'
+reconstruction at unlimited rate, the ceiling the quantizer works under
+(the rate column still prices the unrounded latent). Data specs as for
+"semcodec train --data".`,
 		Example: "  semcodec eval network --model m.smw --data images:../shared/data/kodak\n" +
 			"  semcodec eval network --model m.smw --data camvid:../shared/data/camvid:val --json net.json",
 		Args: cobra.NoArgs,
@@ -47,7 +51,7 @@ carry. Data specs as for "semcodec train --data".`,
 			if err != nil {
 				return err
 			}
-			res, err := trainer.Evaluate(f, be, src, limit, crop)
+			res, err := trainer.Evaluate(f, be, src, limit, crop, unquantized)
 			if err != nil {
 				return err
 			}
@@ -66,7 +70,7 @@ carry. Data specs as for "semcodec train --data".`,
 			if jsonOut == "" {
 				return nil
 			}
-			out, err := json.MarshalIndent(map[string]any{"model": modelPath, "data": data, "limit": limit, "crop": crop, "results": res}, "", " ")
+			out, err := json.MarshalIndent(map[string]any{"model": modelPath, "data": data, "limit": limit, "crop": crop, "unquantized": unquantized, "results": res}, "", " ")
 			if err != nil {
 				return err
 			}
@@ -79,6 +83,7 @@ carry. Data specs as for "semcodec train --data".`,
 	fl.IntVar(&limit, "limit", 0, "use only the first N images (0: all)")
 	fl.IntVar(&crop, "crop", 0, "score center crops of this side (0: whole images)")
 	fl.StringVar(&jsonOut, "json", "", "write the results JSON here")
+	fl.BoolVar(&unquantized, "unquantized", false, "score the latents unrounded (the transforms' ceiling; no file can carry them)")
 	cmd.MarkFlagRequired("model")
 	cmd.MarkFlagRequired("data")
 	return cmd
