@@ -56,7 +56,8 @@ func regainTables(vals map[string]*tensors.Tensor, have, want []float64) error {
 			}
 			// The two trained levels nearest in log λ (both below or above
 			// the new one when it lies outside the trained range).
-			j := min(max(sortSearch(have, lam), 1), len(have)-1)
+			above, _ := slices.BinarySearch(have, lam)
+			j := min(max(above, 1), len(have)-1)
 			i := j - 1
 			t := (math.Log(lam) - math.Log(have[i])) / (math.Log(have[j]) - math.Log(have[i]))
 			for c := range m {
@@ -66,10 +67,4 @@ func regainTables(vals map[string]*tensors.Tensor, have, want []float64) error {
 		vals[key] = tensors.FromFlatDataAndDimensions(out, len(want), m)
 	}
 	return nil
-}
-
-// sortSearch is the index of the first level above lam.
-func sortSearch(levels []float64, lam float64) int {
-	i, _ := slices.BinarySearch(levels, lam)
-	return i
 }

@@ -485,18 +485,17 @@ func (s *session) build(ck *Checkpoint) (int64, error) {
 	case ck.Meta.State == StateWeights:
 		mayMiss = optimizerState
 	}
-	if ck.Meta.Config.GainLevels() == 0 && cfg.GainLevels() > 0 {
-		// A fixed-rate network becoming variable-rate: its gain tables (and
-		// their optimizer state) start fresh.
-		base := mayMiss
-		mayMiss = func(key string) bool { return base(key) || gainVariable(key) }
-	}
+	// A fixed-rate network becoming variable-rate starts its gain tables
+	// (and their optimizer state) fresh; a variable-rate one gaining levels
+	// carries its tables over by λ and starts their optimizer state fresh.
+	freshGains := ck.Meta.Config.GainLevels() == 0 && cfg.GainLevels() > 0
 	if old := ck.Meta.Config.GainLambdas; addsLevels(old, cfg.GainLambdas) {
-		// A variable-rate network gaining levels: its gain tables are carried
-		// over by λ, their optimizer state starts fresh.
 		if err := regainTables(ck.Tensors, old, cfg.GainLambdas); err != nil {
 			return 0, &CheckpointError{Path: ck.Path, Err: err}
 		}
+		freshGains = true
+	}
+	if freshGains {
 		base := mayMiss
 		mayMiss = func(key string) bool { return base(key) || gainVariable(key) }
 	}
